@@ -1,0 +1,51 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ParsecConfig } from '../config/types.ts';
+import { ErrorCode, ParseError, unauthorized } from '../errors/parse-error.ts';
+import { ANONYMOUS, MASTER, READ_ONLY_MASTER, type AuthContext } from './context.ts';
+import { createIpAllowList } from './ip-allow-list.ts';
+
+/** Credentials as the client sent them (headers, or the JS SDK's body fields). */
+export interface Credentials {
+  readonly appId: string | undefined;
+  readonly masterKey: string | undefined;
+  readonly javascriptKey: string | undefined;
+  readonly restAPIKey: string | undefined;
+  readonly clientKey: string | undefined;
+  readonly dotNetKey: string | undefined;
+  readonly sessionToken: string | undefined;
+}
+
+const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+
+/** Compares secrets in constant time: hashing first makes the lengths equal and hides the secret's length. */
+export function secretEquals(supplied: string | undefined, expected: string | undefined): boolean {
+  if (supplied === undefined || expected === undefined) return false;
+  return timingSafeEqual(digest(supplied), digest(expected));
+}
+
+export type Authenticator = (credentials: Credentials, ip: string) => AuthContext;
+
+export function createAuthenticator(config: ParsecConfig): Authenticator {
+  const masterAllowed = createIpAllowList(config.masterKeyIps);
+  const clientKeys = Object.entries(config.clientKeys).filter(([, key]) => typeof key === 'string' && key !== '');
+  return (credentials, ip) => {
+    if (!secretEquals(credentials.appId, config.appId)) throw unauthorized();
+    const isMasterKey = secretEquals(credentials.masterKey, config.masterKey);
+    const isReadOnlyKey = !isMasterKey && secretEquals(credentials.masterKey, config.readOnlyMasterKey);
+    if (isMasterKey || isReadOnlyKey) {
+      // A right key from the wrong place is refused outright, never silently downgraded.
+      if (!masterAllowed(ip)) throw unauthorized();
+      return isMasterKey ? MASTER : READ_ONLY_MASTER;
+    }
+    if (clientKeys.length > 0) {
+      const supplied = credentials as unknown as Record<string, string | undefined>;
+      const matches = clientKeys.some(([name, key]) => secretEquals(supplied[name], key));
+      if (!matches) throw unauthorized();
+    }
+    if (credentials.sessionToken !== undefined && credentials.sessionToken !== '') {
+      // Sessions arrive with the identity issue; until then no token can be verified, so none is accepted.
+      throw new ParseError(ErrorCode.INVALID_SESSION_TOKEN, 'Invalid session token');
+    }
+    return ANONYMOUS;
+  };
+}

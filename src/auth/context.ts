@@ -1,0 +1,30 @@
+/**
+ * Who is calling, decided once per request from verified credentials and never changed afterwards.
+ * There is deliberately no "unknown" kind: code that has no AuthContext cannot call the pipeline at all.
+ */
+export type AuthContext =
+  | { readonly kind: 'master' }
+  | { readonly kind: 'readOnlyMaster' }
+  | { readonly kind: 'anonymous' }
+  | { readonly kind: 'user'; readonly userId: string; readonly roles: readonly string[] };
+
+export const MASTER: AuthContext = Object.freeze({ kind: 'master' });
+export const READ_ONLY_MASTER: AuthContext = Object.freeze({ kind: 'readOnlyMaster' });
+export const ANONYMOUS: AuthContext = Object.freeze({ kind: 'anonymous' });
+
+export function isMaster(auth: AuthContext): boolean {
+  return auth.kind === 'master' || auth.kind === 'readOnlyMaster';
+}
+
+/** The ACL entries a caller matches: `*`, their user id and every role they hold. Undefined for master. */
+export function principals(auth: AuthContext): readonly string[] | undefined {
+  switch (auth.kind) {
+    case 'master':
+    case 'readOnlyMaster':
+      return undefined;
+    case 'anonymous':
+      return ['*'];
+    case 'user':
+      return ['*', auth.userId, ...auth.roles.map((role) => `role:${role}`)];
+  }
+}

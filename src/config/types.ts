@@ -1,0 +1,47 @@
+/**
+ * The validated configuration every other module receives. Option names follow Parse Server's where the
+ * concept is the same, so a parse-server config.json reads the same here.
+ */
+export interface ParsecConfig {
+  readonly appId: string;
+  readonly masterKey: string;
+  /** Read-only master key: master reads, every write answers 119. Same IP rule as the master key. */
+  readonly readOnlyMasterKey: string | undefined;
+  /** Client keys; when none is configured the app id alone identifies the app (Parse's default). */
+  readonly clientKeys: Readonly<{
+    javascriptKey?: string;
+    restAPIKey?: string;
+    clientKey?: string;
+    dotNetKey?: string;
+  }>;
+  /** IPs or CIDRs allowed to use the master key (default loopback only). */
+  readonly masterKeyIps: readonly string[];
+  /** `postgres://…` for PostgreSQL, otherwise a directory for embedded PGlite. */
+  readonly databaseURI: string;
+  readonly cloud: string | undefined;
+  readonly port: number;
+  readonly host: string;
+  /** Always starts with `/` and has no trailing slash, e.g. `/parse`. */
+  readonly mountPath: string;
+  readonly serverURL: string;
+  readonly defaultLimit: number;
+  /** Upper bound for `limit`; larger values are clamped as Parse does. */
+  readonly maxLimit: number;
+  readonly allowClientClassCreation: boolean;
+  readonly allowCustomObjectId: boolean;
+  /** Maximum number of sub-requests in one `/batch`. */
+  readonly batchRequestLimit: number;
+  /** Request body limit in bytes. */
+  readonly maxRequestBytes: number;
+  /** Nesting depth limit for `where` (`$or/$and/$nor`, sub-queries). */
+  readonly queryDepth: number;
+  /** Trust `X-Forwarded-For` for the client IP (only behind a proxy you control). */
+  readonly trustProxy: boolean;
+  /** Database connection pool size (PostgreSQL only). */
+  readonly databasePoolSize: number;
+  /** Per-statement time limit in milliseconds; a query past it answers 124 TIMEOUT. */
+  readonly statementTimeoutMs: number;
+  /** Embedded mode only: how often `VACUUM ANALYZE` runs (PGlite has no autovacuum). 0 disables. */
+  readonly vacuumIntervalMs: number;
+  readonly logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+}

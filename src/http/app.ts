@@ -1,0 +1,95 @@
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { createAuthenticator } from '../auth/authenticate.ts';
+import { ErrorCode, HttpError, ParseError } from '../errors/parse-error.ts';
+import type { Services } from '../rest/services.ts';
+import { accessPlanFor } from '../security/access.ts';
+import { extractRequest } from './credentials.ts';
+import { translateError } from './errors.ts';
+import { Router, type ApiResponse } from './router.ts';
+import { registerBatchRoute } from './routes/batch.ts';
+import { registerClassRoutes } from './routes/classes.ts';
+import { registerSchemaRoutes } from './routes/schemas.ts';
+import { parseJsonBody } from './safe-json.ts';
+
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET,PUT,POST,DELETE,OPTIONS',
+  'access-control-allow-headers':
+    'X-Parse-Master-Key, X-Parse-REST-API-Key, X-Parse-Javascript-Key, X-Parse-Application-Id, X-Parse-Client-Version, ' +
+    'X-Parse-Session-Token, X-Requested-With, X-Parse-Revocable-Session, X-Parse-Request-Id, Content-Type, Pragma, Cache-Control',
+  'access-control-expose-headers': 'X-Parse-Job-Status-Id, X-Parse-Push-Status-Id',
+};
+
+export function buildRouter(mountPaths: readonly string[]): Router {
+  const router = new Router();
+  registerClassRoutes(router);
+  registerSchemaRoutes(router);
+  registerBatchRoute(router, mountPaths);
+  return router;
+}
+
+function send(reply: FastifyReply, response: ApiResponse): FastifyReply {
+  reply.code(response.status).headers(CORS_HEADERS).header('content-type', 'application/json; charset=utf-8');
+  if (response.headers !== undefined) reply.headers(response.headers);
+  return reply.send(JSON.stringify(response.body));
+}
+
+/** Fastify's own failures (body too large, aborted upload…) in Parse's shapes, never as a 5xx. */
+function transportError(error: { code?: string; statusCode?: number; message: string }): ApiResponse {
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, body: { code: ErrorCode.OBJECT_TOO_LARGE, error: 'The request body is too large.' } };
+  }
+  const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  return { status, body: { code: ErrorCode.INVALID_JSON, error: 'Malformed request.' } };
+}
+
+/**
+ * The HTTP transport: body limits, credentials, identity, then the router. It decides nothing about data;
+ * everything past identity happens in the shared pipeline that `/batch` uses too.
+ */
+export function buildApp(services: Omit<Services, 'log'>): { app: FastifyInstance; services: Services } {
+  const { config } = services;
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: config.maxRequestBytes,
+    trustProxy: config.trustProxy,
+    requestIdHeader: false,
+    // Per-request access logs would cost more than the requests themselves; errors are logged with an id.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+  const withLog: Services = { ...services, log: app.log };
+  const mount = config.mountPath;
+  const serverPath = new URL(config.serverURL).pathname.replace(/\/$/, '');
+  const router = buildRouter([...new Set([mount, serverPath])]);
+  const authenticate = createAuthenticator(config);
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
+    done(null, body);
+  });
+
+  app.setErrorHandler((error: { code?: string; statusCode?: number; message: string }, _request, reply) => {
+    return send(reply, transportError(error));
+  });
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    if (request.method === 'OPTIONS') return reply.code(200).headers(CORS_HEADERS).send();
+    const rawPath = request.url.split('?', 1)[0] ?? '';
+    const path = rawPath.slice(mount.length) || '/';
+    if (request.method === 'GET' && /^\/health\/?$/.test(path)) return send(reply, { status: 200, body: { status: 'ok' } });
+    try {
+      const extracted = extractRequest(request.method, request.headers, parseJsonBody(request.body as Buffer | undefined));
+      const auth = authenticate(extracted.credentials, request.ip);
+      const caller = { auth, access: accessPlanFor(auth), services: withLog };
+      const query = request.query as Record<string, unknown>;
+      return send(reply, await router.dispatch({ method: extracted.method, path, query, body: extracted.body, caller, inBatch: false }));
+    } catch (error) {
+      const translated = translateError(error, (cause) => request.log.error({ err: cause, reqId: request.id }, 'internal error'));
+      if (translated instanceof ParseError) return send(reply, { status: translated.status, body: translated.toJSON() });
+      return send(reply, { status: (translated as HttpError).status, body: translated.toJSON() });
+    }
+  };
+  app.all(mount, handle);
+  app.all(`${mount}/*`, handle);
+  return { app, services: withLog };
+}

@@ -1,0 +1,80 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Credentials } from '../auth/authenticate.ts';
+import { isPlainObject } from '../query/values.ts';
+
+/** The JS SDK's body fields, removed from the body before routing whatever their values. */
+const BODY_FIELDS = {
+  _ApplicationId: 'appId',
+  _MasterKey: 'masterKey',
+  _JavaScriptKey: 'javascriptKey',
+  _ClientKey: 'clientKey',
+  _RESTAPIKey: 'restAPIKey',
+  _SessionToken: 'sessionToken',
+} as const;
+const DISCARDED_BODY_FIELDS = ['_InstallationId', '_ClientVersion', '_RevocableSession', '_context', '_ContentType', '_method'];
+
+/** A value that is present but not a string (e.g. `{"$regex": …}`): it can never match any secret. */
+const NOT_A_STRING = '\u0000not-a-string';
+
+function text(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? value : NOT_A_STRING;
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function basicAuth(headers: IncomingHttpHeaders): { appId?: string; masterKey?: string; javascriptKey?: string } {
+  const authorization = header(headers, 'authorization');
+  if (authorization === undefined || !/^basic /i.test(authorization)) return {};
+  const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return {};
+  const appId = decoded.slice(0, colon);
+  const secret = decoded.slice(colon + 1);
+  if (secret.startsWith('javascript-key=')) return { appId, javascriptKey: secret.slice('javascript-key='.length) };
+  return { appId, masterKey: secret };
+}
+
+export interface ExtractedRequest {
+  readonly credentials: Credentials;
+  /** The method after the SDK's `_method` override (POST only). */
+  readonly method: string;
+  /** The body without credential fields. */
+  readonly body: unknown;
+}
+
+/**
+ * Collects credentials from headers, HTTP Basic auth, or the JS SDK's body fields (headers win), strips the
+ * credential fields from the body and applies the `_method` override.
+ */
+export function extractRequest(method: string, headers: IncomingHttpHeaders, body: unknown): ExtractedRequest {
+  const fromBody: Record<string, string | undefined> = {};
+  let effectiveMethod = method;
+  let cleanBody = body;
+  if (isPlainObject(body)) {
+    const copy: Record<string, unknown> = { ...body };
+    for (const [field, name] of Object.entries(BODY_FIELDS)) {
+      if (field in copy) fromBody[name] = text(copy[field]);
+      delete copy[field];
+    }
+    if (method === 'POST' && typeof copy._method === 'string') effectiveMethod = copy._method.toUpperCase();
+    for (const field of DISCARDED_BODY_FIELDS) delete copy[field];
+    cleanBody = copy;
+  }
+  const basic = basicAuth(headers);
+  const pick = (headerName: string, name: string, fallback?: string): string | undefined =>
+    header(headers, headerName) ?? fallback ?? fromBody[name];
+  const credentials: Credentials = {
+    appId: pick('x-parse-application-id', 'appId', basic.appId),
+    masterKey: pick('x-parse-master-key', 'masterKey', basic.masterKey),
+    javascriptKey: pick('x-parse-javascript-key', 'javascriptKey', basic.javascriptKey),
+    restAPIKey: pick('x-parse-rest-api-key', 'restAPIKey'),
+    clientKey: pick('x-parse-client-key', 'clientKey'),
+    dotNetKey: pick('x-parse-windows-key', 'dotNetKey'),
+    sessionToken: pick('x-parse-session-token', 'sessionToken'),
+  };
+  return { credentials, method: effectiveMethod, body: cleanBody };
+}

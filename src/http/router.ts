@@ -1,0 +1,77 @@
+import { ErrorCode, HttpError, ParseError } from '../errors/parse-error.ts';
+import type { Caller } from '../rest/services.ts';
+
+/** A request after transport: identity decided, body parsed, credentials removed. */
+export interface ApiRequest {
+  readonly method: string;
+  /** The path below the mount point, e.g. `/classes/Note/abc`. */
+  readonly path: string;
+  readonly query: Readonly<Record<string, unknown>>;
+  readonly body: unknown;
+  readonly caller: Caller;
+  /** True for the sub-requests of a `/batch`. */
+  readonly inBatch: boolean;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export type Handler = (request: ApiRequest, params: Readonly<Record<string, string>>) => Promise<ApiResponse>;
+
+interface Route {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+  readonly handler: Handler;
+}
+
+export const ok = (body: unknown): ApiResponse => ({ status: 200, body });
+
+/**
+ * The one routing table. HTTP requests and `/batch` sub-requests are both dispatched here, so a
+ * sub-request passes exactly the checks it would pass if sent alone.
+ */
+export class Router {
+  private readonly routes: Route[] = [];
+
+  add(method: string, path: string, handler: Handler): this {
+    const names: string[] = [];
+    const source = path
+      .split('/')
+      .map((segment) => {
+        if (!segment.startsWith(':')) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        names.push(segment.slice(1));
+        return '([^/]+)';
+      })
+      .join('/');
+    this.routes.push({ method, pattern: new RegExp(`^${source}/?$`), names, handler });
+    return this;
+  }
+
+  async dispatch(request: ApiRequest): Promise<ApiResponse> {
+    let pathMatched = false;
+    for (const route of this.routes) {
+      const match = route.pattern.exec(request.path);
+      if (match === null) continue;
+      pathMatched = true;
+      if (route.method !== request.method) continue;
+      const params: Record<string, string> = Object.create(null) as Record<string, string>;
+      route.names.forEach((name, index) => {
+        params[name] = decodeSegment(match[index + 1] ?? '');
+      });
+      return route.handler(request, params);
+    }
+    throw new HttpError(pathMatched ? 405 : 404, pathMatched ? `Cannot ${request.method} ${request.path}` : `Cannot route ${request.path}`);
+  }
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new ParseError(ErrorCode.INVALID_JSON, 'Malformed URL.');
+  }
+}

@@ -1,0 +1,50 @@
+import { ErrorCode, ParseError } from '../../errors/parse-error.ts';
+import {
+  assertSchemaAccess,
+  assertSchemaClass,
+  classNameFromBody,
+  parseSchemaChange,
+  schemaToJson,
+} from '../../rest/schemas.ts';
+import { BUILT_IN_FIELDS } from '../../schema/types.ts';
+import { ok, type Handler, type Router } from '../router.ts';
+
+const createClass: Handler = async (request, params) => {
+  assertSchemaAccess(request.caller, true);
+  const className = classNameFromBody(params.className, request.body);
+  assertSchemaClass(className);
+  const change = parseSchemaChange(request.body, BUILT_IN_FIELDS, false);
+  return ok(schemaToJson(await request.caller.services.schemas.createClass(className, change)));
+};
+
+export function registerSchemaRoutes(router: Router): void {
+  router
+    .add('GET', '/schemas', async (request) => {
+      assertSchemaAccess(request.caller, false);
+      return ok({ results: request.caller.services.schemas.all().map(schemaToJson) });
+    })
+    .add('GET', '/schemas/:className', async (request, { className = '' }) => {
+      assertSchemaAccess(request.caller, false);
+      const schema = request.caller.services.schemas.get(className);
+      if (schema === undefined) throw new ParseError(ErrorCode.INVALID_CLASS_NAME, `Class ${className} does not exist.`);
+      return ok(schemaToJson(schema));
+    })
+    .add('POST', '/schemas', createClass)
+    .add('POST', '/schemas/:className', createClass)
+    .add('PUT', '/schemas/:className', async (request, { className = '' }) => {
+      assertSchemaAccess(request.caller, true);
+      classNameFromBody(className, request.body);
+      assertSchemaClass(className);
+      const { schemas } = request.caller.services;
+      const current = schemas.get(className);
+      if (current === undefined) throw new ParseError(ErrorCode.INVALID_CLASS_NAME, `Class ${className} does not exist.`);
+      const change = parseSchemaChange(request.body, current.fields, true);
+      return ok(schemaToJson(await schemas.updateClass(className, change)));
+    })
+    .add('DELETE', '/schemas/:className', async (request, { className = '' }) => {
+      assertSchemaAccess(request.caller, true);
+      assertSchemaClass(className);
+      await request.caller.services.schemas.deleteClass(className);
+      return ok({});
+    });
+}

@@ -1,0 +1,115 @@
+import { ErrorCode, ParseError } from '../errors/parse-error.ts';
+import { parseFieldRef, parseWhere } from './parse-where.ts';
+import type { FindQuery, OrderKey } from './tree.ts';
+
+/** Options Parse accepts that only steer MongoDB replicas or hints; accepted and ignored on PostgreSQL. */
+const IGNORED = new Set(['readPreference', 'includeReadPreference', 'subqueryReadPreference', 'hint', 'comment']);
+const FIND_OPTIONS = new Set(['where', 'order', 'limit', 'skip', 'keys', 'excludeKeys', 'include', 'count', 'includeAll', 'explain', 'redirectClassNameForKey']);
+const GET_OPTIONS = new Set(['keys', 'include', 'excludeKeys']);
+
+export interface FindLimits {
+  readonly defaultLimit: number;
+  readonly maxLimit: number;
+  readonly queryDepth: number;
+}
+
+function invalid(message: string): never {
+  throw new ParseError(ErrorCode.INVALID_QUERY, message);
+}
+
+/** URL values arrive as strings; the SDK's POST form sends JSON values. Both are accepted. */
+function jsonOption(name: string, raw: unknown): unknown {
+  if (typeof raw !== 'string') return raw;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw new ParseError(ErrorCode.INVALID_JSON, `Invalid JSON in ${name}.`);
+  }
+}
+
+function integerOption(name: string, raw: unknown, min: number): number {
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) invalid(`Invalid ${name}: must be an integer >= ${min}.`);
+  return value;
+}
+
+/** `keys`, `excludeKeys`, `include` and `order` are comma lists, or (since Parse 5) arrays of strings. */
+function listOption(name: string, raw: unknown): string[] {
+  const items = typeof raw === 'string' ? raw.split(',') : raw;
+  if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) invalid(`Invalid ${name}.`);
+  return (items as string[]).map((item) => item.trim()).filter((item) => item !== '');
+}
+
+function parseOrder(raw: unknown): OrderKey[] {
+  return listOption('order', raw).map((key) => {
+    const descending = key.startsWith('-');
+    const name = descending ? key.slice(1) : key;
+    if (name === '$score') invalid('$score ordering requires a $text query.');
+    return { target: parseFieldRef(name), descending };
+  });
+}
+
+function parseBoolean(name: string, raw: unknown): boolean {
+  if (raw === true || raw === 1 || raw === '1' || raw === 'true') return true;
+  if (raw === false || raw === 0 || raw === '0' || raw === 'false' || raw === undefined) return false;
+  return invalid(`Invalid ${name}.`);
+}
+
+function checkNames(options: Readonly<Record<string, unknown>>, allowed: ReadonlySet<string>, message: (key: string) => string): void {
+  for (const key of Object.keys(options)) {
+    if (!allowed.has(key) && !IGNORED.has(key)) invalid(message(key));
+  }
+}
+
+function keySet(name: string, raw: unknown): Set<string> {
+  const keys = new Set<string>();
+  for (const key of listOption(name, raw)) keys.add(parseFieldRef(key).field);
+  return keys;
+}
+
+function includePaths(raw: unknown): string[][] {
+  return listOption('include', raw).map((path) => {
+    if (path === '*') invalid('include=* is not supported yet; list the pointer fields to include.');
+    const ref = parseFieldRef(path);
+    return [ref.field, ...ref.path];
+  });
+}
+
+/** Parses find options (`GET /classes/X?…` or the SDK's POST form) into a query for `className`. */
+export function parseFindOptions(className: string, options: Readonly<Record<string, unknown>>, limits: FindLimits): FindQuery {
+  checkNames(options, FIND_OPTIONS, (key) => `Invalid parameter for query: ${key}`);
+  if (options.explain !== undefined) invalid('explain is not available.');
+  if (options.includeAll !== undefined) invalid('includeAll is not supported yet; list the pointer fields to include.');
+  if (options.redirectClassNameForKey !== undefined) invalid('redirectClassNameForKey is not supported yet.');
+  const where = options.where === undefined ? {} : jsonOption('where', options.where);
+  const requestedLimit = options.limit === undefined ? limits.defaultLimit : integerOption('limit', options.limit, -1);
+  // Parse treats a negative limit as "no explicit limit"; the configured ceiling still applies.
+  const limit = Math.min(requestedLimit < 0 ? limits.maxLimit : requestedLimit, limits.maxLimit);
+  return {
+    className,
+    where: parseWhere(where, { maxDepth: limits.queryDepth }),
+    order: options.order === undefined ? [] : parseOrder(options.order),
+    limit,
+    skip: options.skip === undefined ? 0 : integerOption('skip', options.skip, 0),
+    keys: options.keys === undefined ? undefined : keySet('keys', options.keys),
+    excludeKeys: options.excludeKeys === undefined ? new Set() : keySet('excludeKeys', options.excludeKeys),
+    include: options.include === undefined ? [] : includePaths(options.include),
+    count: parseBoolean('count', options.count),
+  };
+}
+
+/** `GET /classes/X/:id` accepts only projection options (Parse answers 102 for anything else). */
+export function parseGetOptions(className: string, objectId: string, options: Readonly<Record<string, unknown>>): FindQuery {
+  checkNames(options, GET_OPTIONS, () => 'Improper encode of parameter');
+  return {
+    className,
+    where: { type: 'compare', target: { field: 'objectId', path: [] }, operator: '=', value: { kind: 'string', value: objectId } },
+    order: [],
+    limit: 1,
+    skip: 0,
+    keys: options.keys === undefined ? undefined : keySet('keys', options.keys),
+    excludeKeys: options.excludeKeys === undefined ? new Set() : keySet('excludeKeys', options.excludeKeys),
+    include: options.include === undefined ? [] : includePaths(options.include),
+    count: false,
+  };
+}

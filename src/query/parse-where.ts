@@ -1,0 +1,178 @@
+import { ErrorCode, ParseError } from '../errors/parse-error.ts';
+import { assertClassName, PROTOTYPE_KEYS } from '../schema/names.ts';
+import { and, TRUE, type Condition, type FieldRef, type SubQuery } from './tree.ts';
+import { decodePointer, decodeValue, isPlainObject, type JsonObject, type ParseValue } from './values.ts';
+
+const TOP_FIELD = /^[A-Za-z][A-Za-z0-9_]*$/;
+const SUB_FIELD = /^[A-Za-z0-9_-]+$/;
+const REGEX_OPTIONS = /^[imxs]*$/;
+const COMPARISONS = new Map([
+  ['$eq', '='],
+  ['$ne', '<>'],
+  ['$lt', '<'],
+  ['$lte', '<='],
+  ['$gt', '>'],
+  ['$gte', '>='],
+] as const);
+/** Operators whose tree nodes exist in Parse but arrive with their own issue (geo, text search). */
+const NOT_YET = new Set([
+  '$nearSphere',
+  '$within',
+  '$geoWithin',
+  '$geoIntersects',
+  '$maxDistance',
+  '$maxDistanceInRadians',
+  '$maxDistanceInMiles',
+  '$maxDistanceInKilometers',
+  '$text',
+]);
+
+function invalidQuery(message: string): never {
+  throw new ParseError(ErrorCode.INVALID_QUERY, message);
+}
+
+export interface WhereOptions {
+  /** Maximum nesting of `$or/$and/$nor` and sub-queries. */
+  readonly maxDepth: number;
+}
+
+/** Parses a field key such as `score` or `stats.level.max` into a column and a JSON path. */
+export function parseFieldRef(key: string): FieldRef {
+  const [field = '', ...path] = key.split('.');
+  if (PROTOTYPE_KEYS.has(field) || path.some((segment) => PROTOTYPE_KEYS.has(segment))) {
+    throw new ParseError(ErrorCode.INVALID_KEY_NAME, `Prohibited keyword in request data: ${key}.`);
+  }
+  if (!TOP_FIELD.test(field) || !path.every((segment) => SUB_FIELD.test(segment))) {
+    throw new ParseError(ErrorCode.INVALID_KEY_NAME, `Invalid key name: ${key}`);
+  }
+  return { field, path };
+}
+
+function parseArray(operator: string, raw: unknown): ParseValue[] {
+  if (!Array.isArray(raw)) invalidQuery(`bad ${operator} value`);
+  return raw.map((item) => decodeValue(item));
+}
+
+function parseSubQuery(operator: string, raw: unknown, depth: number, options: WhereOptions): SubQuery {
+  if (!isPlainObject(raw) || typeof raw.className !== 'string') invalidQuery(`improper usage of ${operator}`);
+  assertClassName(raw.className);
+  return { className: raw.className, where: parseWhereAt(raw.where ?? {}, depth + 1, options) };
+}
+
+function parseOperators(target: FieldRef, ops: JsonObject, depth: number, options: WhereOptions): Condition {
+  const conditions: Condition[] = [];
+  for (const [operator, raw] of Object.entries(ops)) {
+    const comparison = COMPARISONS.get(operator as never);
+    if (comparison !== undefined) {
+      conditions.push({ type: 'compare', target, operator: comparison, value: decodeValue(raw) });
+      continue;
+    }
+    switch (operator) {
+      case '$in':
+      case '$nin':
+        conditions.push({ type: 'in', target, values: parseArray(operator, raw), negate: operator === '$nin' });
+        break;
+      case '$all':
+        conditions.push({ type: 'all', target, values: parseArray(operator, raw) });
+        break;
+      case '$containedBy':
+        conditions.push({ type: 'containedBy', target, values: parseArray(operator, raw) });
+        break;
+      case '$exists':
+        if (typeof raw !== 'boolean') invalidQuery('$exists must be a boolean');
+        conditions.push({ type: 'exists', target, exists: raw });
+        break;
+      case '$regex': {
+        const regexOptions = ops.$options ?? '';
+        if (typeof raw !== 'string') invalidQuery('$regex must be a string');
+        if (typeof regexOptions !== 'string' || !REGEX_OPTIONS.test(regexOptions)) {
+          invalidQuery('Only the i, m, x and s options are supported for $regex');
+        }
+        conditions.push({ type: 'regex', target, pattern: raw, options: regexOptions });
+        break;
+      }
+      case '$options':
+        if (!('$regex' in ops)) invalidQuery('$options requires $regex');
+        break;
+      case '$inQuery':
+      case '$notInQuery':
+        conditions.push({
+          type: 'inQuery',
+          target,
+          query: parseSubQuery(operator, raw, depth, options),
+          negate: operator === '$notInQuery',
+        });
+        break;
+      case '$select':
+      case '$dontSelect': {
+        if (!isPlainObject(raw) || typeof raw.key !== 'string') invalidQuery(`improper usage of ${operator}`);
+        const key = parseFieldRef(raw.key);
+        if (key.path.length > 0) invalidQuery(`improper usage of ${operator}`);
+        conditions.push({
+          type: 'select',
+          target,
+          key: key.field,
+          query: parseSubQuery(operator, raw.query, depth, options),
+          negate: operator === '$dontSelect',
+        });
+        break;
+      }
+      default:
+        if (NOT_YET.has(operator)) invalidQuery(`${operator} is not supported yet.`);
+        invalidQuery(`Invalid query operator: ${operator}`);
+    }
+  }
+  return and(...conditions);
+}
+
+function parseLogical(key: '$or' | '$and' | '$nor', raw: unknown, depth: number, options: WhereOptions): Condition {
+  if (!Array.isArray(raw) || raw.length === 0) invalidQuery(`Bad ${key} format - use an array of at least 1 value.`);
+  const conditions = raw.map((item) => parseWhereAt(item, depth + 1, options));
+  const type = key === '$or' ? 'or' : key === '$and' ? 'and' : 'nor';
+  return { type, conditions };
+}
+
+function parseRelatedTo(raw: unknown): Condition {
+  if (!isPlainObject(raw) || !isPlainObject(raw.object) || typeof raw.key !== 'string') {
+    invalidQuery('improper usage of $relatedTo');
+  }
+  const owner = decodePointer(raw.object);
+  assertClassName(owner.className);
+  const key = parseFieldRef(raw.key);
+  if (key.path.length > 0) invalidQuery('improper usage of $relatedTo');
+  return { type: 'relatedTo', owner: { className: owner.className, objectId: owner.objectId }, key: key.field };
+}
+
+function hasOperatorKeys(value: JsonObject): boolean {
+  return Object.keys(value).some((key) => key.startsWith('$'));
+}
+
+function parseWhereAt(raw: unknown, depth: number, options: WhereOptions): Condition {
+  if (depth > options.maxDepth) invalidQuery('Query condition nesting depth exceeds maximum allowed depth');
+  if (!isPlainObject(raw)) invalidQuery('Invalid where: expected an object');
+  const conditions: Condition[] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === '$or' || key === '$and' || key === '$nor') {
+      conditions.push(parseLogical(key, value, depth, options));
+    } else if (key === '$relatedTo') {
+      conditions.push(parseRelatedTo(value));
+    } else if (key === 'ACL') {
+      invalidQuery('Cannot query on ACL.');
+    } else if (key.startsWith('$')) {
+      invalidQuery(`Invalid query operator: ${key}`);
+    } else {
+      const target = parseFieldRef(key);
+      if (isPlainObject(value) && hasOperatorKeys(value)) {
+        conditions.push(parseOperators(target, value, depth, options));
+      } else {
+        conditions.push({ type: 'compare', target, operator: '=', value: decodeValue(value) });
+      }
+    }
+  }
+  return conditions.length === 0 ? TRUE : and(...conditions);
+}
+
+/** Parses a wire `where` object into a condition tree; every malformed shape is a 102/105/106 error. */
+export function parseWhere(raw: unknown, options: WhereOptions): Condition {
+  return parseWhereAt(raw, 0, options);
+}

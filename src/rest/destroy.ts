@@ -1,0 +1,20 @@
+import { ErrorCode, ParseError } from '../errors/parse-error.ts';
+import { compileDelete } from '../storage/sql/compile-write.ts';
+import { assertClassServed } from './class-access.ts';
+import { deleteOwnedRelations } from './relations.ts';
+import type { Caller } from './services.ts';
+
+/** One DELETE whose WHERE carries the caller's write permission: forbidden and missing are both 101. */
+export async function destroy(caller: Caller, className: string, objectId: string): Promise<void> {
+  assertClassServed(caller, className, 'delete');
+  const { schemas, driver } = caller.services;
+  const schema = schemas.get(className);
+  if (schema === undefined) throw new ParseError(ErrorCode.OBJECT_NOT_FOUND, 'Object not found.');
+  const statement = compileDelete(className, schema, objectId, caller.access.writeFilter(className));
+  const relationFields = [...schema.fields].filter(([, field]) => field.type === 'Relation').map(([name]) => name);
+  await driver.transaction(async (tx) => {
+    const { rows } = await tx.query(statement.text, statement.params);
+    if (rows.length === 0) throw new ParseError(ErrorCode.OBJECT_NOT_FOUND, 'Object not found.');
+    await deleteOwnedRelations(tx, className, objectId, relationFields);
+  });
+}

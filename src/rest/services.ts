@@ -1,0 +1,27 @@
+import type { AuthContext } from '../auth/context.ts';
+import type { ParsecConfig } from '../config/types.ts';
+import type { SchemaStore } from '../schema/schema-store.ts';
+import type { AccessPlan } from '../security/access.ts';
+import type { Driver } from '../storage/driver.ts';
+
+/** The slice of a logger the pipeline uses (Fastify's pino logger satisfies it). */
+export interface Logger {
+  error(details: object, message: string): void;
+  warn(details: object, message: string): void;
+  info(details: object, message: string): void;
+}
+
+/** Long-lived collaborators shared by every request of one server. */
+export interface Services {
+  readonly config: ParsecConfig;
+  readonly log: Logger;
+  readonly driver: Driver;
+  readonly schemas: SchemaStore;
+}
+
+/** One caller's view of the services: every use case takes this, so none can run without a caller. */
+export interface Caller {
+  readonly auth: AuthContext;
+  readonly access: AccessPlan;
+  readonly services: Services;
+}

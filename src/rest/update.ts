@@ -1,0 +1,45 @@
+import { ErrorCode, ParseError } from '../errors/parse-error.ts';
+import { parseWrite } from '../query/parse-write.ts';
+import { withTransaction } from '../storage/driver.ts';
+import { compileUpdate } from '../storage/sql/compile-write.ts';
+import { assertClassServed } from './class-access.ts';
+import { encodeRow, type JsonRecord } from './encode.ts';
+import { fileBaseUrl } from './find.ts';
+import { applyRelationWrites } from './relations.ts';
+import { fieldsToAdd } from './schema-check.ts';
+import type { Caller } from './services.ts';
+
+function notFound(): never {
+  throw new ParseError(ErrorCode.OBJECT_NOT_FOUND, 'Object not found.');
+}
+
+/**
+ * One UPDATE whose WHERE carries the caller's write permission; operations (Increment, Add, …) are computed
+ * by the database from the current value, so concurrent updates never lose each other's changes.
+ */
+export async function update(caller: Caller, className: string, objectId: string, body: unknown): Promise<JsonRecord> {
+  assertClassServed(caller, className, 'update');
+  const { schemas, driver } = caller.services;
+  const write = parseWrite(body, { isCreate: false, allowCustomObjectId: false });
+  const current = schemas.get(className);
+  if (current === undefined) notFound();
+  const additions = fieldsToAdd(className, current, write);
+  const updatedAt = new Date();
+  const writeFilter = caller.access.writeFilter(className);
+  // New fields, the row and its relations change together or not at all.
+  const { schema, row, returned } = await withTransaction(driver, async (db) => {
+    const schema = additions.size === 0 ? current : await schemas.ensureFields(className, additions, db);
+    const statement = compileUpdate(className, schema, objectId, write.writes, write.acl, updatedAt, writeFilter);
+    const { rows } = await db.query(statement.text, statement.params);
+    const row = rows[0];
+    if (row === undefined) notFound();
+    await applyRelationWrites(db, className, objectId, write.writes);
+    return { schema, row, returned: statement.returned };
+  });
+  const response: JsonRecord = { updatedAt: updatedAt.toISOString() };
+  if (returned.length > 0) {
+    const encoded = encodeRow(schema, row, fileBaseUrl(caller));
+    for (const name of returned) response[name] = encoded[name] ?? null;
+  }
+  return response;
+}

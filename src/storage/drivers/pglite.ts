@@ -1,0 +1,35 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { Driver, QueryResult, SqlExecutor } from '../driver.ts';
+
+/**
+ * Embedded PostgreSQL (WASM). One connection; PGlite serialises queries itself and a transaction holds the
+ * connection exclusively. Good for development and single-node use: it survives a process crash but does
+ * not fsync, so it is not power-loss durable.
+ */
+export async function openPGlite(dataDir: string | undefined, statementTimeoutMs: number): Promise<Driver> {
+  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  await db.exec(`SET statement_timeout = ${Math.max(0, Math.floor(statementTimeoutMs))}`);
+  const wrap = (target: PGlite | Transaction): SqlExecutor => ({
+    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+      const result = await target.query<Row>(sql, params as unknown[]);
+      return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+    },
+  });
+  const executor = wrap(db);
+  return {
+    kind: 'pglite',
+    query: executor.query,
+    transaction: (work) => db.transaction((tx) => work(wrap(tx))),
+    afterCommit(callback) {
+      callback();
+    },
+    async maintain() {
+      await db.exec('VACUUM ANALYZE');
+    },
+    async close() {
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { and, type Condition, type FindQuery } from '../../query/tree.ts';
+import type { ClassSchema } from '../../schema/types.ts';
+import { compileCondition, type Scope } from './compile-condition.ts';
+import type { CompileContext } from './context.ts';
+import { resolveField } from './field-expression.ts';
+import { Aliases, ident, Params } from './params.ts';
+import { storedColumns } from './columns.ts';
+
+export interface CompiledStatement {
+  readonly text: string;
+  readonly params: readonly unknown[];
+}
+
+function newContext(base: Omit<CompileContext, 'params' | 'aliases'>): CompileContext {
+  return { ...base, params: new Params(), aliases: new Aliases() };
+}
+
+/** The WHERE clause of a read of `className`: the caller's condition and their read permission, together. */
+function readWhere(where: Condition, scope: Scope, ctx: CompileContext): string {
+  const access = ctx.access.readFilter(scope.className);
+  return compileCondition(access === undefined ? where : and(where, access), scope, ctx);
+}
+
+function selectList(schema: ClassSchema, keys: ReadonlySet<string> | undefined, excludeKeys: ReadonlySet<string>, alias: string): string {
+  const always = new Set(['objectId', 'createdAt', 'updatedAt', '_rperm', '_wperm']);
+  const columns = storedColumns(schema).filter(
+    (column) => always.has(column) || ((keys === undefined || keys.has(column)) && !excludeKeys.has(column)),
+  );
+  return columns.map((column) => `${alias}.${ident(column)}`).join(', ');
+}
+
+export function compileFind(query: FindQuery, schema: ClassSchema, base: Omit<CompileContext, 'params' | 'aliases'>): CompiledStatement {
+  const ctx = newContext(base);
+  const scope: Scope = { className: query.className, schema, alias: ctx.aliases.create() };
+  const where = readWhere(query.where, scope, ctx);
+  const order = query.order
+    .map((key) => ({ key, expr: resolveField(key.target, schema, scope.alias, ctx.params) }))
+    .filter((entry) => entry.expr.form !== 'absent')
+    .map(({ key, expr }) => {
+      const sql = expr.form === 'absent' ? '' : expr.sql;
+      // Parse (MongoDB) sorts missing values first in ascending order.
+      return key.descending ? `${sql} DESC NULLS LAST` : `${sql} ASC NULLS FIRST`;
+    });
+  const columns = selectList(schema, query.keys, query.excludeKeys, scope.alias);
+  let text = `SELECT ${columns} FROM ${ident(query.className)} AS ${scope.alias} WHERE ${where}`;
+  if (order.length > 0) text += ` ORDER BY ${order.join(', ')}`;
+  text += ` LIMIT ${ctx.params.add(query.limit, 'int8')} OFFSET ${ctx.params.add(query.skip, 'int8')}`;
+  return { text, params: ctx.params.values };
+}
+
+export function compileCount(className: string, where: Condition, schema: ClassSchema, base: Omit<CompileContext, 'params' | 'aliases'>): CompiledStatement {
+  const ctx = newContext(base);
+  const scope: Scope = { className, schema, alias: ctx.aliases.create() };
+  const text = `SELECT count(*)::int8 AS count FROM ${ident(className)} AS ${scope.alias} WHERE ${readWhere(where, scope, ctx)}`;
+  return { text, params: ctx.params.values };
+}
