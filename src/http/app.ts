@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createAuthenticator } from '../auth/authenticate.ts';
-import { ErrorCode, HttpError, ParseError } from '../errors/parse-error.ts';
+import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import type { Services } from '../rest/services.ts';
 import { accessPlanFor } from '../security/access.ts';
 import { extractRequest } from './credentials.ts';
@@ -86,7 +86,7 @@ export function buildApp(services: Omit<Services, 'log'>): { app: FastifyInstanc
     } catch (error) {
       const translated = translateError(error, (cause) => request.log.error({ err: cause, reqId: request.id }, 'internal error'));
       if (translated instanceof ParseError) return send(reply, { status: translated.status, body: translated.toJSON() });
-      return send(reply, { status: (translated as HttpError).status, body: translated.toJSON() });
+      return send(reply, { status: (translated).status, body: translated.toJSON() });
     }
   };
   app.all(mount, handle);

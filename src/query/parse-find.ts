@@ -37,7 +37,7 @@ function integerOption(name: string, raw: unknown, min: number): number {
 function listOption(name: string, raw: unknown): string[] {
   const items = typeof raw === 'string' ? raw.split(',') : raw;
   if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) invalid(`Invalid ${name}.`);
-  return (items as string[]).map((item) => item.trim()).filter((item) => item !== '');
+  return (items).map((item) => item.trim()).filter((item) => item !== '');
 }
 
 function parseOrder(raw: unknown): OrderKey[] {

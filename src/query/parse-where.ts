@@ -48,6 +48,14 @@ export function parseFieldRef(key: string): FieldRef {
   return { field, path };
 }
 
+/**
+ * The SDKs quote literal text as `\Q…\E` (Perl/Java syntax, e.g. `startsWith`); PostgreSQL's regex engine
+ * has no such quoting, so the quoted text is escaped character by character instead.
+ */
+export function expandLiteralQuotes(pattern: string): string {
+  return pattern.replace(/\\Q([\s\S]*?)(?:\\E|$)/g, (_match, literal: string) => literal.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'));
+}
+
 function parseArray(operator: string, raw: unknown): ParseValue[] {
   if (!Array.isArray(raw)) invalidQuery(`bad ${operator} value`);
   return raw.map((item) => decodeValue(item));
@@ -88,7 +96,7 @@ function parseOperators(target: FieldRef, ops: JsonObject, depth: number, option
         if (typeof regexOptions !== 'string' || !REGEX_OPTIONS.test(regexOptions)) {
           invalidQuery('Only the i, m, x and s options are supported for $regex');
         }
-        conditions.push({ type: 'regex', target, pattern: raw, options: regexOptions });
+        conditions.push({ type: 'regex', target, pattern: expandLiteralQuotes(raw), options: regexOptions });
         break;
       }
       case '$options':

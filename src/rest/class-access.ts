@@ -11,10 +11,10 @@ export type Operation = 'find' | 'get' | 'count' | 'create' | 'update' | 'delete
  * (master included) reaches it here, so no special class can be written without its rules.
  */
 export function assertClassServed(caller: Caller, className: string, operation: Operation): void {
-  assertClassName(className);
   if (className.startsWith('_')) {
     throw new ParseError(ErrorCode.OPERATION_FORBIDDEN, `Clients aren't allowed to perform the ${operation} operation on the ${className} collection.`);
   }
+  assertClassName(className);
   if (caller.auth.kind === 'readOnlyMaster' && (operation === 'create' || operation === 'update' || operation === 'delete')) {
     throw new ParseError(ErrorCode.OPERATION_FORBIDDEN, `read-only masterKey isn't allowed to perform the ${operation} operation.`);
   }

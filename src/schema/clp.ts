@@ -54,11 +54,11 @@ function validateProtectedFields(value: unknown, fields: ReadonlyMap<string, Fie
   for (const [audience, list] of Object.entries(value)) {
     if (PROTOTYPE_KEYS.has(audience) || !PROTECTED_AUDIENCE.test(audience)) invalid(`'${audience}' is not a valid key for class level permissions`);
     if (!Array.isArray(list) || !list.every((f) => typeof f === 'string')) invalid(`'${String(list)}' is not a valid value for protectedFields[${audience}]`);
-    for (const name of list as string[]) {
+    for (const name of list) {
       if (DEFAULT_FIELDS.has(name)) invalid(`Default field '${name}' can not be protected`);
       if (!fields.has(name)) invalid(`Field '${name}' in protectedFields:${audience} does not exist`);
     }
-    result[audience] = [...(list as string[])];
+    result[audience] = [...(list)];
   }
   return result;
 }

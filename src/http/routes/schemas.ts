@@ -19,15 +19,15 @@ const createClass: Handler = async (request, params) => {
 
 export function registerSchemaRoutes(router: Router): void {
   router
-    .add('GET', '/schemas', async (request) => {
+    .add('GET', '/schemas', (request) => {
       assertSchemaAccess(request.caller, false);
-      return ok({ results: request.caller.services.schemas.all().map(schemaToJson) });
+      return Promise.resolve(ok({ results: request.caller.services.schemas.all().map(schemaToJson) }));
     })
-    .add('GET', '/schemas/:className', async (request, { className = '' }) => {
+    .add('GET', '/schemas/:className', (request, { className = '' }) => {
       assertSchemaAccess(request.caller, false);
       const schema = request.caller.services.schemas.get(className);
       if (schema === undefined) throw new ParseError(ErrorCode.INVALID_CLASS_NAME, `Class ${className} does not exist.`);
-      return ok(schemaToJson(schema));
+      return Promise.resolve(ok(schemaToJson(schema)));
     })
     .add('POST', '/schemas', createClass)
     .add('POST', '/schemas/:className', createClass)

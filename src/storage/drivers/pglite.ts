@@ -20,7 +20,7 @@ export async function openPGlite(dataDir: string | undefined, statementTimeoutMs
   const executor = wrap(db);
   return {
     kind: 'pglite',
-    query: executor.query,
+    query: (sql, params) => executor.query(sql, params),
     transaction: (work) => db.transaction((tx) => work(wrap(tx))),
     afterCommit(callback) {
       callback();

@@ -39,7 +39,7 @@ export async function openPostgres(connectionString: string, poolSize: number, s
   const executor = wrap(pool);
   return {
     kind: 'postgres',
-    query: executor.query,
+    query: (sql, params) => executor.query(sql, params),
     async transaction(work) {
       const client = await pool.connect();
       let broken = false;

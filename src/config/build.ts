@@ -1,0 +1,69 @@
+/**
+ * Turns merged, validated option values into the frozen ParsecConfig every other module receives.
+ */
+import { isIP } from 'node:net';
+import type { OptionName, OptionValues } from './options.ts';
+import type { ParsecConfig } from './types.ts';
+
+/** Values after merging with the defaults and credentials; paths already resolved against the working directory. */
+export interface Resolved {
+  readonly values: Partial<OptionValues>;
+  readonly databaseURI: string;
+  readonly cloud: string | undefined;
+}
+
+function need<K extends OptionName>(values: Partial<OptionValues>, name: K): OptionValues[K] {
+  const value = values[name];
+  // Unreachable by construction (defaults and credentials fill these); failing loudly beats a half config.
+  if (value === undefined) throw new Error(`internal error: option ${name} has no value after loading`);
+  return value;
+}
+
+/**
+ * Where Cloud Code reaches this server when serverURL is not set. A wildcard or loopback bind is reached
+ * through localhost (Parse's convention); a server bound to one specific address only answers on that address.
+ */
+export function defaultServerURL(host: string, port: number, mountPath: string): string {
+  const wildcard = host === '0.0.0.0' || host === '::' || host === 'localhost' || host === '127.0.0.1' || host === '::1';
+  const authority = wildcard ? 'localhost' : isIP(host) === 6 ? `[${host}]` : host;
+  return `http://${authority}:${port}${mountPath}`;
+}
+
+export function buildConfig({ values, databaseURI, cloud }: Resolved): ParsecConfig {
+  const port = need(values, 'port');
+  const host = need(values, 'host');
+  const mountPath = need(values, 'mountPath');
+  const clientKeys: { -readonly [K in keyof ParsecConfig['clientKeys']]: string } = {};
+  // Only configured keys appear: the server treats "no client key at all" as Parse does.
+  if (values.javascriptKey !== undefined) clientKeys.javascriptKey = values.javascriptKey;
+  if (values.restAPIKey !== undefined) clientKeys.restAPIKey = values.restAPIKey;
+  if (values.clientKey !== undefined) clientKeys.clientKey = values.clientKey;
+  if (values.dotNetKey !== undefined) clientKeys.dotNetKey = values.dotNetKey;
+
+  const config: ParsecConfig = {
+    appId: need(values, 'appId'),
+    masterKey: need(values, 'masterKey'),
+    readOnlyMasterKey: values.readOnlyMasterKey,
+    clientKeys: Object.freeze(clientKeys),
+    masterKeyIps: Object.freeze([...need(values, 'masterKeyIps')]),
+    databaseURI,
+    cloud,
+    port,
+    host,
+    mountPath,
+    serverURL: values.serverURL ?? defaultServerURL(host, port, mountPath),
+    defaultLimit: need(values, 'defaultLimit'),
+    maxLimit: need(values, 'maxLimit'),
+    allowClientClassCreation: need(values, 'allowClientClassCreation'),
+    allowCustomObjectId: need(values, 'allowCustomObjectId'),
+    batchRequestLimit: need(values, 'batchRequestLimit'),
+    maxRequestBytes: need(values, 'maxRequestBytes'),
+    queryDepth: need(values, 'queryDepth'),
+    trustProxy: need(values, 'trustProxy'),
+    databasePoolSize: need(values, 'databasePoolSize'),
+    statementTimeoutMs: need(values, 'statementTimeoutMs'),
+    vacuumIntervalMs: need(values, 'vacuumIntervalMs'),
+    logLevel: need(values, 'logLevel'),
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,54 @@
+/**
+ * Checks that involve more than one option, run on the merged values (defaults < file < environment < flags,
+ * plus stored credentials). Single values were already type-checked where they were read.
+ */
+import type { OptionValues } from './options.ts';
+
+export interface CrossCheck {
+  readonly problems: string[];
+  readonly warnings: string[];
+}
+
+const CLIENT_KEYS = ['javascriptKey', 'restAPIKey', 'clientKey', 'dotNetKey'] as const;
+const ALLOW_ALL = new Map([
+  ['0.0.0.0/0', 'IPv4'],
+  ['::/0', 'IPv6'],
+]);
+
+/** `masterKeyConfigured`: the master key came from the configuration, not from generated credentials. */
+export function crossCheck(values: Partial<OptionValues>, masterKeyConfigured: boolean): CrossCheck {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const { masterKey, readOnlyMasterKey } = values;
+
+  if (readOnlyMasterKey !== undefined && readOnlyMasterKey === masterKey) {
+    problems.push('readOnlyMasterKey must differ from masterKey (otherwise it grants full write access)');
+  }
+  for (const name of CLIENT_KEYS) {
+    const clientKey = values[name];
+    if (clientKey === undefined) continue;
+    // Client keys ship inside apps and web pages, so one equal to a master key publishes that key.
+    if (clientKey === masterKey) problems.push(`${name} must differ from masterKey (client keys are public, shipped inside apps)`);
+    if (clientKey === readOnlyMasterKey) problems.push(`${name} must differ from readOnlyMasterKey (client keys are public, shipped inside apps)`);
+  }
+
+  const { defaultLimit, maxLimit } = values;
+  if (defaultLimit !== undefined && maxLimit !== undefined && defaultLimit > maxLimit) {
+    problems.push(`defaultLimit (${defaultLimit}) must not be larger than maxLimit (${maxLimit})`);
+  }
+
+  for (const entry of values.masterKeyIps ?? []) {
+    const family = ALLOW_ALL.get(entry);
+    if (family !== undefined) warnings.push(`masterKeyIps contains ${entry}: the master key is accepted from every ${family} address`);
+  }
+  if (masterKeyConfigured && masterKey !== undefined && isWeakKey(masterKey)) {
+    warnings.push('masterKey is weak: use at least 14 characters mixing upper case, lower case, digits and symbols (or leave it unset to have a strong one generated)');
+  }
+  return { problems, warnings };
+}
+
+/** Parse's own security-check rule: shorter than 14, or fewer than three kinds of character. */
+function isWeakKey(value: string): boolean {
+  const kinds = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((kind) => kind.test(value)).length;
+  return value.length < 14 || kinds < 3;
+}

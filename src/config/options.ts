@@ -1,0 +1,255 @@
+/**
+ * The one table of options Parsec implements: Parse name, type, default, environment variable and CLI flag.
+ * The loader, the validator and `parsec help` are all driven from this table, so adding an option here is the
+ * whole job of exposing it.
+ */
+import * as types from './value-types.ts';
+import type { LogLevel, ValueType } from './value-types.ts';
+
+/** Every option's value type after reading; ParsecConfig is built from these. */
+export interface OptionValues {
+  appId: string;
+  masterKey: string;
+  readOnlyMasterKey: string;
+  javascriptKey: string;
+  restAPIKey: string;
+  clientKey: string;
+  dotNetKey: string;
+  masterKeyIps: readonly string[];
+  databaseURI: string;
+  cloud: string;
+  port: number;
+  host: string;
+  mountPath: string;
+  serverURL: string;
+  defaultLimit: number;
+  maxLimit: number;
+  allowClientClassCreation: boolean;
+  allowCustomObjectId: boolean;
+  trustProxy: boolean;
+  logLevel: LogLevel;
+  batchRequestLimit: number;
+  maxRequestBytes: number;
+  queryDepth: number;
+  databasePoolSize: number;
+  statementTimeoutMs: number;
+  vacuumIntervalMs: number;
+}
+
+export type OptionName = keyof OptionValues;
+
+export interface OptionSpec<T> {
+  readonly type: ValueType<T>;
+  /** undefined: no default (the option is optional, or derived/generated as `defaultText` says). */
+  readonly default: T | undefined;
+  /** What `parsec help` shows as the default when it is derived or generated rather than fixed. */
+  readonly defaultText?: string;
+  readonly env: string;
+  readonly flag?: string;
+  /** Other names accepted in a config file, for Parse spellings of the same setting. */
+  readonly aliases?: readonly string[];
+  readonly help: string;
+}
+
+// Largest delay Node timers honour; a longer one fires immediately instead (TimeoutOverflowWarning).
+// It is also PostgreSQL's upper bound for statement_timeout.
+const MAX_TIMER_MS = 2_147_483_647;
+const ANY = Number.MAX_SAFE_INTEGER;
+const MIB = 1024 * 1024;
+
+export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> } = {
+  appId: {
+    type: types.appId,
+    default: undefined,
+    defaultText: 'generated on first start, kept in .parsec/credentials.json',
+    env: 'PARSEC_APP_ID',
+    flag: '--app-id',
+    help: 'Application id clients send as X-Parse-Application-Id.',
+  },
+  masterKey: {
+    type: types.key,
+    default: undefined,
+    defaultText: 'generated on first start, kept in .parsec/credentials.json',
+    env: 'PARSEC_MASTER_KEY',
+    flag: '--master-key',
+    help: 'Master key: bypasses ACLs and CLPs. Prefer the environment or config file: flags are visible in ps.',
+  },
+  readOnlyMasterKey: {
+    type: types.key,
+    default: undefined,
+    env: 'PARSEC_READ_ONLY_MASTER_KEY',
+    help: 'Master read access, every write refused; same IP rule as the master key.',
+  },
+  javascriptKey: {
+    type: types.key,
+    default: undefined,
+    env: 'PARSEC_JAVASCRIPT_KEY',
+    flag: '--javascript-key',
+    help: 'Client key for the JavaScript SDK. When no client key is set, the app id alone identifies the app.',
+  },
+  restAPIKey: {
+    type: types.key,
+    default: undefined,
+    env: 'PARSEC_REST_API_KEY',
+    flag: '--rest-api-key',
+    help: 'Client key for REST calls (X-Parse-REST-API-Key).',
+  },
+  clientKey: {
+    type: types.key,
+    default: undefined,
+    env: 'PARSEC_CLIENT_KEY',
+    flag: '--client-key',
+    help: 'Client key for the Apple SDKs (X-Parse-Client-Key).',
+  },
+  dotNetKey: {
+    type: types.key,
+    default: undefined,
+    env: 'PARSEC_DOT_NET_KEY',
+    help: 'Client key for the .NET and Unity SDKs.',
+  },
+  masterKeyIps: {
+    type: types.ipList,
+    // Parse's default since 6.0: the master key works from this machine only.
+    default: ['127.0.0.1', '::1'],
+    env: 'PARSEC_MASTER_KEY_IPS',
+    help: 'IPs/CIDRs allowed to use the master key; an empty list disables it over HTTP.',
+  },
+  databaseURI: {
+    type: types.nonEmptyString,
+    // Embedded PGlite, so `parsec start` works with nothing installed; resolved against the working directory.
+    default: './.parsec/data',
+    env: 'PARSEC_DATABASE_URI',
+    flag: '--database',
+    help: 'postgres://... for PostgreSQL, memory:// or a directory for embedded PGlite. MongoDB is not supported.',
+  },
+  cloud: {
+    type: types.nonEmptyString,
+    default: undefined,
+    env: 'PARSEC_CLOUD',
+    flag: '--cloud',
+    help: 'Cloud Code main file, resolved against the working directory as Parse does.',
+  },
+  port: {
+    type: types.integer(1, 65535),
+    default: 1337,
+    env: 'PARSEC_PORT',
+    flag: '--port',
+    help: 'TCP port to listen on.',
+  },
+  host: {
+    type: types.host,
+    // Parse Server listens on all interfaces, and that is what a Parse developer expects: the API exists to be
+    // reached by phones and browsers, and inside a container a loopback-only server is unreachable. Access
+    // control does not depend on the bind address: the master key is limited to loopback by masterKeyIps,
+    // and data by ACLs/CLPs. `--host 127.0.0.1` keeps a development server private to the machine.
+    default: '0.0.0.0',
+    env: 'PARSEC_HOST',
+    flag: '--host',
+    help: 'Interface to listen on; 127.0.0.1 for this machine only.',
+  },
+  mountPath: {
+    type: types.mountPath,
+    default: '/parse',
+    env: 'PARSEC_MOUNT_PATH',
+    flag: '--mount',
+    help: 'Path the API is served under.',
+  },
+  serverURL: {
+    type: types.httpUrl,
+    default: undefined,
+    defaultText: 'http://localhost:<port><mountPath>',
+    env: 'PARSEC_SERVER_URL',
+    flag: '--server-url',
+    help: 'URL Cloud Code uses to reach this server.',
+  },
+  defaultLimit: {
+    type: types.integer(1, ANY),
+    default: 100,
+    env: 'PARSEC_DEFAULT_LIMIT',
+    help: 'Results per query when the client gives no limit.',
+  },
+  maxLimit: {
+    type: types.integer(1, ANY),
+    // Stricter than Parse, whose maxLimit is unlimited by default: an unbounded `limit` lets any client
+    // ask for a whole table in one response. Larger limits are clamped, as Parse does when maxLimit is set.
+    default: 1000,
+    env: 'PARSEC_MAX_LIMIT',
+    help: 'Largest limit a query may ask for; larger values are clamped (Parse: unlimited).',
+  },
+  allowClientClassCreation: {
+    type: types.boolean,
+    default: false,
+    env: 'PARSEC_ALLOW_CLIENT_CLASS_CREATION',
+    help: 'Let clients without the master key create classes.',
+  },
+  allowCustomObjectId: {
+    type: types.boolean,
+    default: false,
+    env: 'PARSEC_ALLOW_CUSTOM_OBJECT_ID',
+    help: 'Let clients choose objectId on create.',
+  },
+  trustProxy: {
+    type: types.boolean,
+    default: false,
+    env: 'PARSEC_TRUST_PROXY',
+    help: 'Take the client IP from X-Forwarded-For; only behind a proxy you control.',
+  },
+  logLevel: {
+    type: types.logLevel,
+    default: 'info',
+    env: 'PARSEC_LOG_LEVEL',
+    flag: '--log-level',
+    help: 'Log verbosity (Parse\'s "verbose" and "silly" mean debug).',
+  },
+  batchRequestLimit: {
+    type: types.integer(1, ANY),
+    default: 50,
+    env: 'PARSEC_BATCH_REQUEST_LIMIT',
+    help: 'Most sub-requests one /batch may contain.',
+  },
+  maxRequestBytes: {
+    type: types.byteSize,
+    default: 20 * MIB,
+    defaultText: '20mb (20971520 bytes)',
+    env: 'PARSEC_MAX_REQUEST_BYTES',
+    // Parse's maxUploadSize is also its body limit for every route, so it means the same thing here.
+    aliases: ['maxUploadSize'],
+    help: 'Request body limit (Parse: maxUploadSize, e.g. "20mb").',
+  },
+  queryDepth: {
+    type: types.integer(1, ANY),
+    default: 10,
+    env: 'PARSEC_QUERY_DEPTH',
+    help: 'Deepest nesting of $or/$and/$nor and sub-queries in a where.',
+  },
+  databasePoolSize: {
+    type: types.integer(1, ANY),
+    default: 20,
+    env: 'PARSEC_DATABASE_POOL_SIZE',
+    help: 'PostgreSQL connection pool size.',
+  },
+  statementTimeoutMs: {
+    type: types.integer(1, MAX_TIMER_MS),
+    default: 30_000,
+    env: 'PARSEC_STATEMENT_TIMEOUT_MS',
+    help: 'Per-statement time limit; a query past it answers 124 TIMEOUT.',
+  },
+  vacuumIntervalMs: {
+    type: types.integer(0, MAX_TIMER_MS),
+    default: 10 * 60 * 1000,
+    env: 'PARSEC_VACUUM_INTERVAL_MS',
+    help: 'Embedded PGlite only: how often VACUUM ANALYZE runs; 0 disables.',
+  },
+};
+
+/** Table order, which is also the order of `parsec help`. */
+export const OPTION_NAMES: readonly OptionName[] = Object.keys(OPTIONS) as OptionName[];
+
+/** The variable naming the config file; not an option itself. */
+export const CONFIG_ENV = 'PARSEC_CONFIG';
+export const CONFIG_FLAG = '--config';
+
+/** Flags that are not options: they pick the config file or ask for help. */
+export const EXTRA_FLAGS: readonly { readonly flag: string; readonly env?: string; readonly help: string }[] = [
+  { flag: CONFIG_FLAG, env: CONFIG_ENV, help: 'JSON config file (a parse-server config.json works as is).' },
+];

@@ -1,0 +1,172 @@
+/**
+ * Parse Server options Parsec does not implement yet, so a parse-server config.json loads unchanged and every
+ * key in it is accounted for.
+ *
+ * The rule for the class of each: an option whose value asks for protection Parsec cannot give yet is an
+ * `error` (starting anyway would leave the app less protected than its owner configured); one that only adds
+ * a feature, or whose absence leaves the app at least as protected, is a `warn` (named at startup, ignored).
+ * Where the same option can ask either way (`enforcePrivateUsers: false` asks for less), `protective` decides
+ * per value and a non-protective value is only a warning.
+ */
+
+export type Severity = 'warn' | 'error';
+
+export interface UnsupportedOption {
+  readonly severity: Severity;
+  /** For `error`: what protection would be missing. For `warn`: what is ignored, or what to use instead. */
+  readonly note: string;
+  /** For `error`: whether this value really asks for protection; absent means any value does. */
+  readonly protective?: (value: unknown) => boolean;
+}
+
+const isTrue = (value: unknown): boolean => value === true;
+const isFalse = (value: unknown): boolean => value === false;
+
+/** Whether a value asks for anything at all: null, false, '', [] and {} do not. */
+function hasContent(value: unknown): boolean {
+  if (value === null || value === undefined || value === false || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  if (typeof value === 'object') return Object.keys(value).length > 0;
+  return true;
+}
+
+const ALLOW_ALL_RANGES = new Set(['0.0.0.0/0', '::/0', '::0', '::']);
+
+const warn = (note: string): UnsupportedOption => ({ severity: 'warn', note });
+const error = (note: string, protective: (value: unknown) => boolean = hasContent): UnsupportedOption => ({
+  severity: 'error',
+  note,
+  protective,
+});
+
+const table: Readonly<Record<string, UnsupportedOption>> = {
+  // Accounts and sessions.
+  accountLockout: error('accounts would not be locked after repeated failed logins'),
+  passwordPolicy: error('passwords would not be checked against the policy, and reset tokens would not expire'),
+  sessionLength: error('sessions would not be limited to the configured length', (v) => v !== null),
+  expireInactiveSessions: error('session expiry as configured would not be applied', isTrue),
+  revokeSessionOnPasswordReset: error("a password change would not revoke the user's other sessions", isTrue),
+  extendSessionOnUse: warn('sessions are not extended on use.'),
+  enableAnonymousUsers: error('anonymous sign-ups would not be refused', isFalse),
+  enforcePrivateUsers: error('new users would not be guaranteed an ACL without public read', isTrue),
+  preventLoginWithUnverifiedEmail: error('users with an unverified email would still be able to log in', isTrue),
+  preventSignupWithUnverifiedEmail: error('sign-ups with an unverified email would not be refused', isTrue),
+  allowExpiredAuthDataToken: warn('third-party auth (authData) logins are not available yet.'),
+  auth: warn('third-party auth providers are not available yet.'),
+  enableInsecureAuthAdapters: warn('third-party auth adapters are not available yet.'),
+  verifyUserEmails: warn('email verification is not available yet.'),
+  sendUserEmailVerification: warn('email verification is not available yet.'),
+  emailVerifyTokenValidityDuration: warn('email verification is not available yet, so no token is issued.'),
+  emailVerifyTokenReuseIfValid: warn('email verification is not available yet.'),
+  emailVerifySuccessOnInvalidEmail: warn('email verification requests are not available yet.'),
+  emailAdapter: warn('no email is sent.'),
+  convertEmailToLowercase: warn('emails are stored as given.'),
+  convertUsernameToLowercase: warn('usernames are stored as given.'),
+  appName: warn('only used in emails and pages, which are not available yet.'),
+  publicServerURL: warn('only used in emails and pages, which are not available yet.'),
+  customPages: warn('password reset and verification pages are not available yet.'),
+  pages: warn('password reset and verification pages are not available yet.'),
+
+  // Keys. The maintenance key is not accepted at all, so restricting where it may be used is already met.
+  maintenanceKey: warn('the maintenance key is not accepted.'),
+  maintenanceKeyIps: warn('the maintenance key is not accepted from any address.'),
+  // Parsec applies masterKeyIps to the read-only master key too; a separate (narrower) list would be widened.
+  readOnlyMasterKeyIps: error(
+    'the read-only master key follows masterKeyIps, not a list of its own; set masterKeyIps to the addresses both keys may use',
+    (v) => !(Array.isArray(v) && v.every((entry) => typeof entry === 'string' && ALLOW_ALL_RANGES.has(entry))),
+  ),
+  masterKeyTtl: warn('only applies to a master key given as a function, which a JSON config cannot hold.'),
+  webhookKey: warn('webhooks are not available yet.'),
+  fileKey: warn('legacy hosted-Parse file key; not used.'),
+  encryptionKey: error('files would be stored unencrypted', (v) => typeof v === 'string' && v !== ''),
+
+  // Request filtering and limits.
+  rateLimit: error('requests would not be rate limited'),
+  requestKeywordDenylist: error('the configured keyword denylist would not be applied to request data'),
+  requestComplexity: error(
+    'only part of the complexity limits could be applied; use the Parsec options queryDepth and batchRequestLimit instead',
+  ),
+  allowOrigin: error(
+    'CORS would not be limited to the configured origins',
+    (v) => hasContent(v) && v !== '*' && !(Array.isArray(v) && v.length === 1 && v[0] === '*'),
+  ),
+  allowHeaders: warn('no extra CORS headers are allowed.'),
+  allowPublicExplain: error('explain would not be limited to the master key', isFalse),
+  nonMasterExplain: error('explain would not be limited to the master key', isFalse),
+  enableSanitizedErrorResponse: error('error details would not be sanitised as configured', isTrue),
+  enableExpressErrorHandler: warn('Parsec does not use Express.'),
+  idempotencyOptions: warn('duplicate requests (X-Parse-Request-Id) are not detected.'),
+  middleware: error('the custom middleware, which may perform access checks, would not run'),
+  requestContextMiddleware: error('the custom middleware, which may perform access checks, would not run'),
+
+  // Data protection.
+  protectedFields: error('the configured fields would not be hidden from other users'),
+  userSensitiveFields: error('the configured user fields would not be hidden from other users'),
+  schema: error('the class definitions, including their class-level permissions, would not be applied'),
+  // Ignoring a prefix would put this app's data in the same tables as another app sharing the database.
+  collectionPrefix: error('this app would share tables with other apps in the same database'),
+  databaseAdapter: error('data would be stored by Parsec\'s own adapter instead; configure databaseURI'),
+  // These may carry TLS settings; dropping them could connect without TLS. Put TLS in the URI (sslmode=...).
+  databaseOptions: error('the database options (which may include TLS settings) would not be applied; use databaseURI parameters and databasePoolSize'),
+  objectIdSize: warn('object ids have Parsec\'s fixed length.'),
+  enableCollationCaseComparison: warn('not applicable to PostgreSQL.'),
+  encodeParseObjectInCloudFunction: warn('Cloud Code return values follow Parsec\'s encoding.'),
+  directAccess: warn('Cloud Code requests follow Parsec\'s own routing.'),
+
+  // Files.
+  fileUpload: error('file uploads would not be restricted as configured'),
+  filesAdapter: warn('files use Parsec\'s own storage.'),
+  preserveFileName: warn('file names follow Parsec\'s rules.'),
+
+  // Push, LiveQuery, GraphQL.
+  push: warn('push notifications are not available yet.'),
+  scheduledPush: warn('push notifications are not available yet.'),
+  liveQuery: warn('LiveQuery is not available yet.'),
+  liveQueryServerOptions: warn('LiveQuery is not available yet.'),
+  startLiveQueryServer: warn('LiveQuery is not available yet.'),
+  mountGraphQL: warn('GraphQL is not available.'),
+  graphQLPath: warn('GraphQL is not available.'),
+  graphQLSchema: warn('GraphQL is not available.'),
+  graphQLPublicIntrospection: warn('GraphQL is not available.'),
+  mountPlayground: warn('GraphQL is not available.'),
+  playgroundPath: warn('GraphQL is not available.'),
+
+  // Logging, caching, process.
+  verbose: warn('use logLevel: "debug".'),
+  silent: warn('use logLevel: "silent".'),
+  jsonLogs: warn('log format is fixed.'),
+  logsFolder: warn('logs go to standard output.'),
+  maxLogFiles: warn('logs go to standard output.'),
+  logLevels: warn('use logLevel.'),
+  loggerAdapter: warn('logs go to standard output.'),
+  analyticsAdapter: warn('analytics events are not recorded.'),
+  cacheAdapter: warn('Parsec uses its own cache.'),
+  cacheTTL: warn('Parsec uses its own cache.'),
+  cacheMaxSize: warn('Parsec uses its own cache.'),
+  cluster: warn('run one Parsec process per core behind a load balancer instead.'),
+  security: warn('the security check endpoint is not available; `parsec audit` will replace it.'),
+  verifyServerUrl: warn('serverURL is not probed at startup.'),
+  serverStartComplete: warn('callbacks cannot be given in a JSON config.'),
+  serverCloseComplete: warn('callbacks cannot be given in a JSON config.'),
+  enableProductPurchaseLegacyApi: warn('the legacy purchase API is not available.'),
+};
+
+export const UNSUPPORTED_OPTIONS: ReadonlyMap<string, UnsupportedOption> = new Map(Object.entries(table));
+
+export interface Classified {
+  readonly severity: Severity;
+  readonly message: string;
+}
+
+/** What to report for an unsupported option `name` set to `value` in the config file. */
+export function classifyUnsupported(name: string, option: UnsupportedOption, value: unknown): Classified {
+  const protective = option.severity === 'error' && (option.protective ?? hasContent)(value);
+  if (protective) {
+    return {
+      severity: 'error',
+      message: `${name}: this Parse option is not implemented by Parsec yet, and ignoring it would leave the app less protected than configured (${option.note}). Remove it to run without that protection.`,
+    };
+  }
+  const note = option.severity === 'warn' ? ` ${option.note}` : '';
+  return { severity: 'warn', message: `${name}: this Parse option is not implemented by Parsec yet and is ignored.${note}` };
+}

@@ -1,0 +1,231 @@
+/**
+ * How one option value is read. Every option has a type that reads it from JSON (the config file) and from
+ * text (environment variables and flags), so the rules are identical whichever layer a value comes from.
+ * Text is parsed strictly: "8080 " or "0x1F" is a mistake to report, not something to guess at.
+ */
+import { BlockList, isIP } from 'node:net';
+import type { ParsecConfig } from './types.ts';
+
+export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
+
+export interface ValueType<T> {
+  /** Shown in `parsec help`, e.g. `integer 1..65535`. */
+  readonly label: string;
+  /** Keys and other secrets: problems never echo the value. */
+  readonly secret: boolean;
+  fromJson(value: unknown): Parsed<T>;
+  fromText(text: string): Parsed<T>;
+}
+
+const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
+const fail = <T>(reason: string): Parsed<T> => ({ ok: false, reason });
+
+/** A value as it may appear in a message: secrets are never shown. */
+function shown(value: unknown, secret: boolean): string {
+  if (secret) return 'a value (hidden)';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+export function integer(min: number, max: number): ValueType<number> {
+  const check = (n: number): Parsed<number> =>
+    n < min || n > max ? fail(`must be between ${min} and ${max}, got ${n}`) : ok(n);
+  return {
+    label: max === Number.MAX_SAFE_INTEGER ? `integer >= ${min}` : `integer ${min}..${max}`,
+    secret: false,
+    fromJson: (value) =>
+      typeof value === 'number' && Number.isSafeInteger(value) ? check(value) : fail(`must be an integer, got ${jsonKind(value)} ${shown(value, false)}`),
+    fromText: (text) => {
+      // Digits only: Number() would accept '', ' 1', '1e3', '0x10' and 'Infinity'.
+      if (!/^(0|[1-9][0-9]*)$/.test(text)) return fail(`must be a whole number written in digits, got ${shown(text, false)}`);
+      const n = Number(text);
+      return Number.isSafeInteger(n) ? check(n) : fail(`is too large: ${text}`);
+    },
+  };
+}
+
+export const boolean: ValueType<boolean> = {
+  label: 'true|false',
+  secret: false,
+  fromJson: (value) => (typeof value === 'boolean' ? ok(value) : fail(`must be true or false, got ${jsonKind(value)} ${shown(value, false)}`)),
+  fromText: (text) => {
+    if (text === 'true' || text === '1') return ok(true);
+    if (text === 'false' || text === '0') return ok(false);
+    return fail(`must be true, false, 1 or 0, got ${shown(text, false)}`);
+  },
+};
+
+/** Builds a string type from a content check shared by the JSON and text readers. */
+function stringType(label: string, secret: boolean, check: (text: string) => Parsed<string>): ValueType<string> {
+  return {
+    label,
+    secret,
+    fromJson: (value) => (typeof value === 'string' ? check(value) : fail(`must be a string, got ${jsonKind(value)}`)),
+    fromText: check,
+  };
+}
+
+// Control characters cannot travel in an HTTP header, and surrounding blanks are stripped from header values,
+// so a key containing either could never match and would only fail confusingly at request time.
+function hasControlChar(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
+function keyCheck(text: string): Parsed<string> {
+  if (text.length === 0) return fail('must not be empty');
+  if (text.trim() !== text) return fail('must not start or end with white space');
+  if (hasControlChar(text)) return fail('must not contain control characters');
+  return ok(text);
+}
+
+/** A key or other secret (masterKey, client keys). */
+export const key: ValueType<string> = stringType('string (secret)', true, keyCheck);
+
+// Names Object.prototype already carries: an app id equal to one of them would be looked up by accident
+// wherever a plain object is used as a map (the prototype-pollution class of Parse advisories).
+const PROTOTYPE_NAMES = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
+
+export const appId: ValueType<string> = stringType('string', false, (text) => {
+  const checked = keyCheck(text);
+  if (!checked.ok) return checked;
+  if (PROTOTYPE_NAMES.has(text)) return fail(`must not be a JavaScript prototype name like ${JSON.stringify(text)}`);
+  return ok(text);
+});
+
+export const nonEmptyString: ValueType<string> = stringType('string', false, (text) =>
+  text.length === 0 ? fail('must not be empty') : ok(text),
+);
+
+/** A host name or IP address to listen on. */
+export const host: ValueType<string> = stringType('host name or IP', false, (text) => {
+  if (isIP(text) !== 0) return ok(text);
+  // RFC 1123 host names: labels of letters, digits and inner hyphens.
+  const label = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+  const valid = text.length > 0 && text.length <= 253 && text.split('.').every((part) => label.test(part));
+  return valid ? ok(text) : fail(`must be a host name or an IP address, got ${shown(text, false)}`);
+});
+
+/** An absolute http(s) URL (serverURL). */
+export const httpUrl: ValueType<string> = stringType('http(s) URL', false, (text) => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return fail(`must be an absolute URL, got ${shown(text, false)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return fail('must start with http:// or https://');
+  // Credentials in serverURL would be sent along by Cloud Code's internal requests and printed in logs.
+  if (url.username !== '' || url.password !== '') return fail('must not contain a user name or password');
+  return ok(text);
+});
+
+/**
+ * The mount path, normalised to a leading `/` and no trailing `/` as ParsecConfig promises. Only plain URL
+ * path characters are accepted so the path can be compared and routed without decoding or escaping.
+ */
+export const mountPath: ValueType<string> = stringType('path like /parse', false, (text) => {
+  const trimmed = text.replace(/^\/+/, '').replace(/\/+$/, '');
+  if (trimmed === '') return fail('must name a path below the root, like /parse (mounting at / is not supported)');
+  const segments = trimmed.split('/');
+  for (const segment of segments) {
+    if (!/^[A-Za-z0-9._~-]+$/.test(segment)) return fail(`must contain only letters, digits, '.', '_', '~', '-' and single '/', got ${shown(text, false)}`);
+    if (segment === '.' || segment === '..') return fail('must not contain . or .. segments');
+  }
+  return ok(`/${segments.join('/')}`);
+});
+
+/** Adds one IP or CIDR to a BlockList; returns why it is invalid, or undefined. */
+function ipOrCidrProblem(entry: string): string | undefined {
+  const slash = entry.indexOf('/');
+  const address = slash === -1 ? entry : entry.slice(0, slash);
+  const family = isIP(address);
+  if (family === 0) return `${JSON.stringify(entry)} is not an IP address or CIDR range`;
+  if (slash === -1) return undefined;
+  const prefixText = entry.slice(slash + 1);
+  const maxPrefix = family === 4 ? 32 : 128;
+  if (!/^(0|[1-9][0-9]*)$/.test(prefixText) || Number(prefixText) > maxPrefix) {
+    return `${JSON.stringify(entry)} has an invalid prefix length (0..${maxPrefix})`;
+  }
+  try {
+    // The same check the server's matcher will rely on: BlockList must accept it.
+    new BlockList().addSubnet(address, Number(prefixText), family === 4 ? 'ipv4' : 'ipv6');
+  } catch {
+    return `${JSON.stringify(entry)} is not a valid CIDR range`;
+  }
+  return undefined;
+}
+
+/** A list of IPs or CIDRs (masterKeyIps). From text: comma-separated; an empty text is the empty list. */
+export const ipList: ValueType<readonly string[]> = {
+  label: 'comma-separated IPs/CIDRs',
+  secret: false,
+  fromJson: (value) => {
+    if (!Array.isArray(value)) return fail(`must be an array of IP addresses or CIDR ranges, got ${jsonKind(value)}`);
+    const entries: string[] = [];
+    for (const item of value as unknown[]) {
+      if (typeof item !== 'string') return fail(`must contain only strings, got ${jsonKind(item)}`);
+      entries.push(item);
+    }
+    return checkIps(entries);
+  },
+  // An empty list is meaningful (master key unusable over HTTP), so '' is accepted here.
+  fromText: (text) => checkIps(text.trim() === '' ? [] : text.split(',').map((part) => part.trim())),
+};
+
+function checkIps(entries: readonly string[]): Parsed<readonly string[]> {
+  const problems = entries.map(ipOrCidrProblem).filter((p): p is string => p !== undefined);
+  return problems.length > 0 ? fail(problems.join('; ')) : ok(Object.freeze([...entries]));
+}
+
+const BYTE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** A size in bytes: an integer, or a Parse `maxUploadSize` string such as "20mb" (1024-based, like Parse). */
+export const byteSize: ValueType<number> = {
+  label: 'bytes, or size like 20mb',
+  secret: false,
+  fromJson: (value) => {
+    if (typeof value === 'number') {
+      return Number.isSafeInteger(value) && value >= 1 ? ok(value) : fail(`must be a positive whole number of bytes, got ${value}`);
+    }
+    if (typeof value === 'string') return parseByteSize(value);
+    return fail(`must be a number of bytes or a size like "20mb", got ${jsonKind(value)}`);
+  },
+  fromText: (text) => parseByteSize(text),
+};
+
+function parseByteSize(text: string): Parsed<number> {
+  const match = /^([0-9]+(?:\.[0-9]+)?) ?([kmg]?b)?$/i.exec(text.trim());
+  const unit = BYTE_UNITS[(match?.[2] ?? '').toLowerCase()];
+  if (!match?.[1] || unit === undefined) return fail(`must be a number of bytes or a size like "20mb", got ${shown(text, false)}`);
+  const bytes = Math.floor(Number(match[1]) * unit);
+  if (!Number.isSafeInteger(bytes) || bytes < 1) return fail(`must be at least 1 byte, got ${shown(text, false)}`);
+  return ok(bytes);
+}
+
+export type LogLevel = ParsecConfig['logLevel'];
+const LOG_LEVELS: readonly LogLevel[] = ['silent', 'error', 'warn', 'info', 'debug'];
+// Parse (winston) levels without a Parsec equivalent map to the nearest more verbose one, so a
+// parse-server config with `"logLevel": "verbose"` loads unchanged.
+const LOG_LEVEL_ALIASES: Readonly<Record<string, LogLevel>> = { verbose: 'debug', silly: 'debug' };
+
+function parseLogLevel(text: string): Parsed<LogLevel> {
+  const level = LOG_LEVELS.find((l) => l === text) ?? (Object.hasOwn(LOG_LEVEL_ALIASES, text) ? LOG_LEVEL_ALIASES[text] : undefined);
+  return level === undefined ? fail(`must be one of ${LOG_LEVELS.join(', ')}, got ${shown(text, false)}`) : ok(level);
+}
+
+export const logLevel: ValueType<LogLevel> = {
+  label: LOG_LEVELS.join('|'),
+  secret: false,
+  fromJson: (value) => (typeof value === 'string' ? parseLogLevel(value) : fail(`must be a string, got ${jsonKind(value)}`)),
+  fromText: parseLogLevel,
+};

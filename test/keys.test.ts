@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { call } from './helpers/http.ts';
+import { APP_ID, JS_KEY, MASTER_KEY, REST_KEY, startTestServer, type TestServer } from './helpers/server.ts';
+
+const READ_ONLY_KEY = 'read-only-master-key-0123456789';
+
+describe('application keys and the AuthContext', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer('pglite', { readOnlyMasterKey: READ_ONLY_KEY });
+  });
+  after(async () => server.stop());
+
+  const unauthorized = { error: 'unauthorized' };
+
+  test('a missing or wrong application id is 403 unauthorized', async () => {
+    for (const headers of [{} as Record<string, string>, { 'X-Parse-Application-Id': 'other' }, { 'X-Parse-Application-Id': APP_ID.toUpperCase() }]) {
+      const result = await call(server.url, '/classes/Thing', { bare: true, headers });
+      assert.equal(result.status, 403);
+      assert.deepEqual(result.body, unauthorized);
+    }
+  });
+
+  test('prototype property names as application id are refused', async () => {
+    for (const appId of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+      const result = await call(server.url, '/classes/Thing', { bare: true, headers: { 'X-Parse-Application-Id': appId, 'X-Parse-REST-API-Key': REST_KEY } });
+      assert.equal(result.status, 403, appId);
+    }
+  });
+
+  test('with client keys configured, one of them is required', async () => {
+    const none = await call(server.url, '/classes/Thing', { bare: true, headers: { 'X-Parse-Application-Id': APP_ID } });
+    assert.equal(none.status, 403);
+    const wrong = await call(server.url, '/classes/Thing', { bare: true, headers: { 'X-Parse-Application-Id': APP_ID, 'X-Parse-REST-API-Key': 'nope' } });
+    assert.equal(wrong.status, 403);
+    const js = await call(server.url, '/classes/Thing', { bare: true, headers: { 'X-Parse-Application-Id': APP_ID, 'X-Parse-Javascript-Key': JS_KEY } });
+    assert.equal(js.status, 200);
+    const swapped = await call(server.url, '/classes/Thing', { bare: true, headers: { 'X-Parse-Application-Id': APP_ID, 'X-Parse-Javascript-Key': REST_KEY } });
+    assert.equal(swapped.status, 403, 'a key is only valid under its own name');
+  });
+
+  test('the JS SDK body-field form works like headers, over text/plain', async () => {
+    const created = await call(server.url, '/classes/Thing', {
+      bare: true,
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain' },
+      rawBody: JSON.stringify({ _ApplicationId: APP_ID, _JavaScriptKey: JS_KEY, _ClientVersion: 'js5.0.0', _InstallationId: 'abc', name: 'via body' }),
+    });
+    assert.equal(created.status, 201);
+    const fetched = await call(server.url, `/classes/Thing/${created.body.objectId}`, {
+      bare: true,
+      method: 'POST',
+      rawBody: JSON.stringify({ _method: 'GET', _ApplicationId: APP_ID, _JavaScriptKey: JS_KEY }),
+    });
+    assert.equal(fetched.status, 200);
+    assert.equal(fetched.body.name, 'via body');
+    assert.equal(fetched.body._ApplicationId, undefined);
+    assert.equal(fetched.body._ClientVersion, undefined, 'credential fields never become data');
+  });
+
+  test('HTTP Basic auth carries the app id and a key', async () => {
+    const basic = Buffer.from(`${APP_ID}:javascript-key=${JS_KEY}`).toString('base64');
+    const result = await call(server.url, '/classes/Thing', { bare: true, headers: { Authorization: `Basic ${basic}` } });
+    assert.equal(result.status, 200);
+    const master = Buffer.from(`${APP_ID}:${MASTER_KEY}`).toString('base64');
+    const schemas = await call(server.url, '/schemas', { bare: true, headers: { Authorization: `Basic ${master}` } });
+    assert.equal(schemas.status, 200);
+  });
+
+  test('master-only routes answer 403 with Parse\'s body to everyone else', async () => {
+    const result = await call(server.url, '/schemas');
+    assert.equal(result.status, 403);
+    assert.deepEqual(result.body, { error: 'unauthorized: master key is required' });
+    const wrongMaster = await call(server.url, '/schemas', { headers: { 'X-Parse-Master-Key': 'guess' } });
+    assert.equal(wrongMaster.status, 403);
+  });
+
+  test('non-string credentials never match (operator injection)', async () => {
+    const result = await call(server.url, '/classes/Thing', {
+      bare: true,
+      method: 'POST',
+      rawBody: JSON.stringify({ _method: 'GET', _ApplicationId: APP_ID, _JavaScriptKey: JS_KEY, _MasterKey: { $ne: null } }),
+    });
+    assert.equal(result.status, 200);
+    const schemas = await call(server.url, '/schemas', {
+      bare: true,
+      method: 'POST',
+      rawBody: JSON.stringify({ _method: 'GET', _ApplicationId: APP_ID, _JavaScriptKey: JS_KEY, _MasterKey: { $regex: '' } }),
+    });
+    assert.equal(schemas.status, 403);
+    const token = await call(server.url, '/classes/Thing', {
+      bare: true,
+      method: 'POST',
+      rawBody: JSON.stringify({ _method: 'GET', _ApplicationId: APP_ID, _JavaScriptKey: JS_KEY, _SessionToken: { $regex: 'r:' } }),
+    });
+    assert.equal(token.status, 400);
+    assert.equal(token.body.code, 209);
+  });
+
+  test('a session token is refused until sessions exist (never silently ignored)', async () => {
+    const result = await call(server.url, '/classes/Thing', { headers: { 'X-Parse-Session-Token': 'r:0123456789abcdef0123456789abcdef' } });
+    assert.equal(result.status, 400);
+    assert.deepEqual(result.body, { code: 209, error: 'Invalid session token' });
+  });
+
+  test('the read-only master key reads everything and writes nothing', async () => {
+    const readOnly = { headers: { 'X-Parse-Master-Key': READ_ONLY_KEY } };
+    const created = await call(server.url, '/classes/Thing', { method: 'POST', body: { n: 1 }, master: true });
+    assert.equal((await call(server.url, '/schemas', readOnly)).status, 200);
+    const write = await call(server.url, '/classes/Thing', { method: 'POST', body: { n: 2 }, ...readOnly });
+    assert.equal(write.body.code, 119);
+    const update = await call(server.url, `/classes/Thing/${created.body.objectId}`, { method: 'PUT', body: { n: 3 }, ...readOnly });
+    assert.equal(update.body.code, 119);
+    const remove = await call(server.url, `/classes/Thing/${created.body.objectId}`, { method: 'DELETE', ...readOnly });
+    assert.equal(remove.body.code, 119);
+    const schema = await call(server.url, '/schemas/Other', { method: 'POST', body: {}, ...readOnly });
+    assert.equal(schema.body.code, 119);
+    const batch = await call(server.url, '/batch', {
+      method: 'POST',
+      body: { requests: [{ method: 'PUT', path: `/parse/classes/Thing/${created.body.objectId}`, body: { n: 4 } }] },
+      ...readOnly,
+    });
+    assert.equal(batch.body[0].error.code, 119);
+    const after = await call(server.url, `/classes/Thing/${created.body.objectId}`);
+    assert.equal(after.body.n, 1);
+  });
+
+  test('health answers without keys; OPTIONS answers before key checks', async () => {
+    const health = await call(server.url, '/health', { bare: true });
+    assert.deepEqual(health.body, { status: 'ok' });
+    const options = await call(server.url, '/classes/Thing', { bare: true, method: 'OPTIONS' });
+    assert.equal(options.status, 200);
+    assert.equal(options.headers.get('access-control-allow-origin'), '*');
+  });
+});
+
+describe('master key IP allow-list', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer('pglite', { masterKeyIps: ['10.0.0.0/8'] });
+  });
+  after(async () => server.stop());
+
+  test('the right master key from a disallowed address is refused, not downgraded', async () => {
+    const result = await call(server.url, '/schemas', { master: true });
+    assert.equal(result.status, 403);
+    assert.deepEqual(result.body, { error: 'unauthorized' });
+    const object = await call(server.url, '/classes/Thing', { master: true });
+    assert.equal(object.status, 403);
+  });
+
+  test('X-Forwarded-For is ignored unless trustProxy is set', async () => {
+    const result = await call(server.url, '/schemas', { master: true, headers: { 'X-Forwarded-For': '10.1.2.3' } });
+    assert.equal(result.status, 403);
+  });
+});
+
+describe('no client keys configured', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer('pglite', { clientKeys: {} });
+  });
+  after(async () => server.stop());
+
+  test('the application id alone identifies the app, as in Parse', async () => {
+    const result = await call(server.url, '/classes/Thing', { bare: true, headers: { 'X-Parse-Application-Id': APP_ID } });
+    assert.equal(result.status, 200);
+  });
+});
