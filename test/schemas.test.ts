@@ -112,6 +112,35 @@ for (const engine of engines()) {
       assert.equal(internal.body.code, 119);
     });
 
+    test('defaultValue fills a create; required fields must be set and cannot be cleared (142)', async () => {
+      const created = await call(server.url, '/schemas/Defaults', {
+        method: 'POST',
+        ...master,
+        body: { fields: { status: { type: 'String', defaultValue: 'new' }, title: { type: 'String', required: true } } },
+      });
+      assert.equal(created.status, 200, JSON.stringify(created.body));
+      const missing = await call(server.url, '/classes/Defaults', { method: 'POST', body: { other: 1 } });
+      assert.equal(missing.body.code, 142);
+      assert.equal((await call(server.url, '/schemas/Defaults', master)).body.fields.other, undefined, 'a refused create adds no field');
+      const ok = await call(server.url, '/classes/Defaults', { method: 'POST', body: { title: 't' } });
+      assert.equal(ok.status, 201);
+      const fetched = await call(server.url, `/classes/Defaults/${ok.body.objectId}`);
+      assert.equal(fetched.body.status, 'new');
+      const explicit = await call(server.url, '/classes/Defaults', { method: 'POST', body: { title: 't', status: 'set' } });
+      assert.equal((await call(server.url, `/classes/Defaults/${explicit.body.objectId}`)).body.status, 'set');
+      for (const body of [{ title: null }, { title: { __op: 'Delete' } }]) {
+        const cleared = await call(server.url, `/classes/Defaults/${ok.body.objectId}`, { method: 'PUT', body });
+        assert.equal(cleared.body.code, 142);
+      }
+      assert.equal((await call(server.url, `/classes/Defaults/${ok.body.objectId}`)).body.title, 't');
+      const badDefault = await call(server.url, '/schemas/BadDefault', {
+        method: 'POST',
+        ...master,
+        body: { fields: { n: { type: 'Number', defaultValue: 'seven' } } },
+      });
+      assert.equal(badDefault.body.code, 111);
+    });
+
     test('schemas survive a restart', async () => {
       // The schema cache is loaded from the database; a second server on the same data sees the same classes.
       const listed = await call(server.url, '/schemas', master);

@@ -8,7 +8,7 @@ import { compileInsert } from '../storage/sql/compile-write.ts';
 import { assertClassServed, assertMayUseMissingClass } from './class-access.ts';
 import { newObjectId } from './object-id.ts';
 import { applyRelationWrites } from './relations.ts';
-import { fieldsToAdd } from './schema-check.ts';
+import { assertRequiredFields, fieldsToAdd, withDefaults } from './schema-check.ts';
 import type { Caller } from './services.ts';
 
 export interface Created {
@@ -76,9 +76,10 @@ function initialValues(writes: readonly FieldWrite[]): Map<string, ParseValue> {
 export async function create(caller: Caller, className: string, body: unknown): Promise<Created> {
   assertClassServed(caller, className, 'create');
   const { config, schemas, driver } = caller.services;
-  const write = parseWrite(body, { isCreate: true, allowCustomObjectId: config.allowCustomObjectId });
   const current = schemas.get(className);
   if (current === undefined) assertMayUseMissingClass(caller, className);
+  const write = withDefaults(current, parseWrite(body, { isCreate: true, allowCustomObjectId: config.allowCustomObjectId }));
+  assertRequiredFields(current, write, true);
   const additions = fieldsToAdd(className, current, write);
   const objectId = write.objectId ?? newObjectId();
   const createdAt = new Date();

@@ -1,6 +1,6 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
-import { fieldTypeOf } from '../query/values.ts';
-import type { FieldOperation, ObjectWrite } from '../query/write-tree.ts';
+import { decodeValue, fieldTypeOf } from '../query/values.ts';
+import type { FieldOperation, FieldWrite, ObjectWrite } from '../query/write-tree.ts';
 import { describeType, sameType } from '../schema/schema-store.ts';
 import type { ClassSchema, FieldType } from '../schema/types.ts';
 
@@ -48,4 +48,30 @@ export function fieldsToAdd(className: string, schema: ClassSchema | undefined, 
     }
   }
   return additions;
+}
+
+/** Adds the schema's default values for fields a create does not set (Parse's `defaultValue`). */
+export function withDefaults(schema: ClassSchema | undefined, write: ObjectWrite): ObjectWrite {
+  if (schema === undefined) return write;
+  const written = new Set(write.writes.map((w) => w.target.field));
+  const defaults: FieldWrite[] = [];
+  for (const [name, field] of schema.fields) {
+    if (field.defaultValue === undefined || written.has(name)) continue;
+    defaults.push({ target: { field: name, path: [] }, operation: { op: 'set', value: decodeValue(field.defaultValue) } });
+  }
+  return defaults.length === 0 ? write : { ...write, writes: [...write.writes, ...defaults] };
+}
+
+/** Required fields must have a value after a create, and an update may not clear them (142). */
+export function assertRequiredFields(schema: ClassSchema | undefined, write: ObjectWrite, isCreate: boolean): void {
+  if (schema === undefined) return;
+  const byField = new Map(write.writes.filter((w) => w.target.path.length === 0).map((w) => [w.target.field, w.operation]));
+  for (const [name, field] of schema.fields) {
+    if (field.required !== true) continue;
+    const operation = byField.get(name);
+    const clears = operation?.op === 'delete' || (operation?.op === 'set' && operation.value.kind === 'null');
+    if (clears || (isCreate && operation === undefined)) {
+      throw new ParseError(ErrorCode.VALIDATION_ERROR, `${name} is required`);
+    }
+  }
 }

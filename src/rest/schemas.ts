@@ -1,8 +1,8 @@
 import { ErrorCode, ParseError, masterKeyRequired } from '../errors/parse-error.ts';
-import { isPlainObject, type JsonObject } from '../query/values.ts';
+import { decodeValue, fieldTypeOf, isPlainObject, type JsonObject } from '../query/values.ts';
 import { validateClp } from '../schema/clp.ts';
 import { assertClassName, assertFieldName, isValidClassName } from '../schema/names.ts';
-import type { SchemaChange } from '../schema/schema-store.ts';
+import { describeType, sameType, type SchemaChange } from '../schema/schema-store.ts';
 import { FIELD_TYPES, type ClassSchema, type FieldType } from '../schema/types.ts';
 import type { Caller } from './services.ts';
 
@@ -46,7 +46,14 @@ function parseFieldType(name: string, raw: unknown): FieldType {
     if (typeof raw.required !== 'boolean') fail(ErrorCode.INCORRECT_TYPE, `required of ${name} must be a boolean`);
     field.required = raw.required;
   }
-  if (raw.defaultValue !== undefined) field.defaultValue = raw.defaultValue;
+  if (raw.defaultValue !== undefined) {
+    const value = decodeValue(raw.defaultValue);
+    const valueType = fieldTypeOf(value);
+    if (valueType === undefined || !sameType(valueType, field)) {
+      fail(ErrorCode.INCORRECT_TYPE, `schema mismatch for ${name} default value; expected ${describeType(field)}`);
+    }
+    field.defaultValue = raw.defaultValue;
+  }
   return field;
 }
 

@@ -6,7 +6,7 @@ import { assertClassServed } from './class-access.ts';
 import { encodeRow, type JsonRecord } from './encode.ts';
 import { fileBaseUrl } from './find.ts';
 import { applyRelationWrites } from './relations.ts';
-import { fieldsToAdd } from './schema-check.ts';
+import { assertRequiredFields, fieldsToAdd } from './schema-check.ts';
 import type { Caller } from './services.ts';
 
 function notFound(): never {
@@ -23,6 +23,7 @@ export async function update(caller: Caller, className: string, objectId: string
   const write = parseWrite(body, { isCreate: false, allowCustomObjectId: false });
   const current = schemas.get(className);
   if (current === undefined) notFound();
+  assertRequiredFields(current, write, false);
   const additions = fieldsToAdd(className, current, write);
   const updatedAt = new Date();
   const writeFilter = caller.access.writeFilter(className);
