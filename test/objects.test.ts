@@ -142,6 +142,9 @@ for (const engine of engines()) {
       assert.equal(found.get('post').get('title'), 'Notes');
       assert.equal(found.get('post').get('author').get('name'), 'Ada');
       assert.deepEqual(found.get('related').map((p: any) => p.get('title')), ['Notes', 'More']);
+      const dotted = await call(server.url, `/classes/Comment/${comment.id}${query({ keys: 'post.title,text' })}`);
+      assert.equal(dotted.body.post.title, 'Notes', 'a dotted key includes its pointer');
+      assert.equal(dotted.body.related, undefined);
       const plain = await new Parse.Query('Comment').get(comment.id);
       assert.equal(plain.get('post').get('title'), undefined);
     });

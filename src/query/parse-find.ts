@@ -67,6 +67,27 @@ function keySet(name: string, raw: unknown): Set<string> {
   return keys;
 }
 
+/**
+ * `keys=post.title` selects `post` and, as in Parse, includes it: a dotted key names a field of the
+ * pointed-to object. (Projection inside included objects is not applied yet: they come back whole.)
+ */
+function impliedIncludes(rawKeys: unknown): string[][] {
+  if (rawKeys === undefined) return [];
+  return listOption('keys', rawKeys)
+    .map((key) => parseFieldRef(key))
+    .filter((ref) => ref.path.length > 0)
+    .map((ref) => [ref.field, ...ref.path.slice(0, -1)]);
+}
+
+function allIncludes(options: Readonly<Record<string, unknown>>): string[][] {
+  const explicit = options.include === undefined ? [] : includePaths(options.include);
+  const seen = new Set<string>();
+  return [...explicit, ...impliedIncludes(options.keys)].filter((path) => {
+    const key = path.join('.');
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+}
+
 function includePaths(raw: unknown): string[][] {
   return listOption('include', raw).map((path) => {
     if (path === '*') invalid('include=* is not supported yet; list the pointer fields to include.');
@@ -93,7 +114,7 @@ export function parseFindOptions(className: string, options: Readonly<Record<str
     skip: options.skip === undefined ? 0 : integerOption('skip', options.skip, 0),
     keys: options.keys === undefined ? undefined : keySet('keys', options.keys),
     excludeKeys: options.excludeKeys === undefined ? new Set() : keySet('excludeKeys', options.excludeKeys),
-    include: options.include === undefined ? [] : includePaths(options.include),
+    include: allIncludes(options),
     count: parseBoolean('count', options.count),
   };
 }
@@ -109,7 +130,7 @@ export function parseGetOptions(className: string, objectId: string, options: Re
     skip: 0,
     keys: options.keys === undefined ? undefined : keySet('keys', options.keys),
     excludeKeys: options.excludeKeys === undefined ? new Set() : keySet('excludeKeys', options.excludeKeys),
-    include: options.include === undefined ? [] : includePaths(options.include),
+    include: allIncludes(options),
     count: false,
   };
 }
