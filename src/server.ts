@@ -1,8 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ParsecConfig } from './config/types.ts';
 import { buildApp } from './http/app.ts';
 import type { Services } from './rest/services.ts';
 import { SchemaStore } from './schema/schema-store.ts';
+import type { Driver } from './storage/driver.ts';
 import { openDriver } from './storage/drivers/open.ts';
 
 export interface RunningServer {
@@ -28,20 +29,14 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
   try {
     const schemas = await SchemaStore.open(driver);
     const { app, services } = buildApp({ config, driver, schemas });
-    const vacuum =
-      driver.kind === 'pglite' && config.vacuumIntervalMs > 0
-        ? setInterval(() => {
-            driver.maintain().catch((error: unknown) => app.log.warn({ err: error }, 'VACUUM ANALYZE failed'));
-          }, config.vacuumIntervalMs)
-        : undefined;
-    vacuum?.unref();
+    const timers = driver.kind === 'pglite' ? scheduleMaintenance(driver, config.vacuumIntervalMs, app.log) : [];
     let closing: Promise<void> | undefined;
     return {
       app,
       services,
       close() {
         closing ??= (async () => {
-          if (vacuum !== undefined) clearInterval(vacuum);
+          for (const timer of timers) clearInterval(timer);
           await app.close();
           await driver.close();
         })();
@@ -52,6 +47,19 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
     await driver.close();
     throw error;
   }
+}
+
+/** How often embedded PGlite refreshes planner statistics when rows changed (PostgreSQL's autovacuum does this). */
+const ANALYZE_INTERVAL_MS = 30_000;
+
+function scheduleMaintenance(driver: Driver, vacuumIntervalMs: number, log: FastifyBaseLogger): NodeJS.Timeout[] {
+  const run = (level: 'analyze' | 'vacuum') => () => {
+    driver.maintain(level).catch((error: unknown) => log.warn({ err: error }, `PGlite ${level} failed`));
+  };
+  const timers = [setInterval(run('analyze'), ANALYZE_INTERVAL_MS)];
+  if (vacuumIntervalMs > 0) timers.push(setInterval(run('vacuum'), vacuumIntervalMs));
+  for (const timer of timers) timer.unref();
+  return timers;
 }
 
 export async function startServer(config: ParsecConfig, options: { cwd?: string } = {}): Promise<RunningServer> {

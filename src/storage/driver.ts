@@ -20,8 +20,12 @@ export interface Driver extends SqlExecutor {
    * in-memory caches only ever reflect committed state.
    */
   afterCommit(callback: () => void): void;
-  /** Routine maintenance the engine does not do by itself (PGlite has no autovacuum). */
-  maintain(): Promise<void>;
+  /**
+   * Routine maintenance the engine does not do by itself (PGlite has no autovacuum): `analyze` refreshes
+   * planner statistics if rows changed since the last run (without them the planner reads whole tables
+   * through the ACL index); `vacuum` also reclaims space.
+   */
+  maintain(level?: 'analyze' | 'vacuum'): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -63,8 +63,9 @@ export async function openPostgres(connectionString: string, poolSize: number, s
     afterCommit(callback) {
       callback();
     },
-    async maintain() {
+    maintain() {
       // PostgreSQL's autovacuum does this work.
+      return Promise.resolve();
     },
     async close() {
       await pool.end();
