@@ -5,6 +5,10 @@ import type { Services } from './rest/services.ts';
 import { SchemaStore } from './schema/schema-store.ts';
 import type { Driver } from './storage/driver.ts';
 import { openDriver } from './storage/drivers/open.ts';
+import { SessionStore } from './users/session-store.ts';
+import { sessionPlugin } from './users/session-plugin.ts';
+import { ensureUserClasses } from './users/system-classes.ts';
+import { userPlugin } from './users/user-plugin.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -28,7 +32,10 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
   });
   try {
     const schemas = await SchemaStore.open(driver);
-    const { app, services } = buildApp({ config, driver, schemas });
+    await ensureUserClasses(driver, schemas);
+    const sessions = new SessionStore(driver, config);
+    const plugins = new Map([userPlugin(config, sessions), sessionPlugin(sessions)].map((plugin) => [plugin.className, plugin]));
+    const { app, services } = buildApp({ config, driver, schemas, plugins, sessions });
     const timers = driver.kind === 'pglite' ? scheduleMaintenance(driver, config.vacuumIntervalMs, app.log) : [];
     let closing: Promise<void> | undefined;
     return {

@@ -85,13 +85,15 @@ for (const engine of engines()) {
           requests: [
             { method: 'GET', path: '/parse/schemas' },
             { method: 'POST', path: '/parse/classes/_Join:users:_Role', body: { relatedId: 'x', owningId: 'y' } },
-            { method: 'POST', path: '/parse/classes/_User', body: { username: 'x', password: 'y' } },
+            { method: 'POST', path: '/parse/classes/_Session', body: { user: { __type: 'Pointer', className: '_User', objectId: 'x' } } },
+            { method: 'POST', path: '/parse/classes/_GlobalConfig', body: { params: {} } },
           ],
         },
       });
       assert.equal(result.body[0].error.code, 119);
       assert.equal(result.body[1].error.code, 119);
       assert.equal(result.body[2].error.code, 119);
+      assert.equal(result.body[3].error.code, 119);
     });
 
     test('malformed batches are refused whole', async () => {

@@ -136,8 +136,8 @@ test('a parse-server config.json loads unchanged, with warnings for unimplemente
   assert.equal(config.maxRequestBytes, 5 * 1024 * 1024, 'maxUploadSize is the body limit');
   assertLine(warnings, /verbose/, /not implemented/);
   assertLine(warnings, /mountGraphQL/);
-  assertLine(warnings, /enforcePrivateUsers/);
-  assert.equal(warnings.length, 3, warnings.join('\n'));
+  assert.equal(warnings.length, 2, warnings.join('\n'));
+  assert.equal(config.enforcePrivateUsers, false, 'an implemented Parse option is applied, not warned about');
   assert.equal(generatedCredentials, false);
   assert.equal(credentialsFile, undefined);
   assert.equal(await exists(join(cwd, '.parsec')), false, 'nothing is generated when both keys are configured');
@@ -165,9 +165,7 @@ test('options that protect the app and are not implemented are errors', async ()
     ['accountLockout', { duration: 5, threshold: 3 }],
     ['passwordPolicy', { validatorPattern: '^.{12,}$' }],
     ['rateLimit', [{ requestPath: '/login', requestTimeWindow: 60000, requestCount: 5 }]],
-    ['enforcePrivateUsers', true],
-    ['revokeSessionOnPasswordReset', true],
-    ['sessionLength', 3600],
+    ['preventLoginWithUnverifiedEmail', true],
     ['protectedFields', { _User: { '*': ['email'] } }],
     ['allowOrigin', 'https://app.example.com'],
   ] as const) {
@@ -181,13 +179,12 @@ test('an unimplemented option asking for less protection is only a warning', asy
   const { cwd, file } = await withConfigFile({
     appId: 'a',
     masterKey: MASTER,
-    expireInactiveSessions: false,
     rateLimit: [],
     allowOrigin: '*',
     maintenanceKeyIps: ['10.0.0.0/8'],
   });
   const { warnings } = expectOk(await loadConfig({ argv: ['--config', file], env: {}, cwd }));
-  for (const key of ['expireInactiveSessions', 'rateLimit', 'allowOrigin', 'maintenanceKeyIps']) assertLine(warnings, new RegExp(`${key}: `));
+  for (const key of ['rateLimit', 'allowOrigin', 'maintenanceKeyIps']) assertLine(warnings, new RegExp(`${key}: `));
 });
 
 test('a misspelt option is an error with a suggestion', async () => {
@@ -481,7 +478,7 @@ test('options table: names, variables and flags are unique and complete', () => 
     assert.ok(flags.includes(required), required);
   }
   for (const name of OPTION_NAMES) assert.equal(UNSUPPORTED_OPTIONS.has(name), false, `${name} is in both tables`);
-  for (const name of ['accountLockout', 'passwordPolicy', 'rateLimit', 'fileUpload', 'requestKeywordDenylist', 'sessionLength']) {
+  for (const name of ['accountLockout', 'passwordPolicy', 'rateLimit', 'fileUpload', 'requestKeywordDenylist']) {
     assert.equal(UNSUPPORTED_OPTIONS.get(name)?.severity, 'error', name);
   }
 });

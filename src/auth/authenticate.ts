@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ParsecConfig } from '../config/types.ts';
-import { ErrorCode, ParseError, unauthorized } from '../errors/parse-error.ts';
+import { unauthorized } from '../errors/parse-error.ts';
 import { ANONYMOUS, MASTER, READ_ONLY_MASTER, type AuthContext } from './context.ts';
 import { createIpAllowList } from './ip-allow-list.ts';
 
@@ -23,12 +23,17 @@ export function secretEquals(supplied: string | undefined, expected: string | un
   return timingSafeEqual(digest(supplied), digest(expected));
 }
 
-export type Authenticator = (credentials: Credentials, ip: string) => AuthContext;
+export type Authenticator = (credentials: Credentials, ip: string, path: string) => Promise<AuthContext>;
 
-export function createAuthenticator(config: ParsecConfig): Authenticator {
+/** The session lookup the authenticator needs (the SessionStore). */
+export interface SessionResolver {
+  resolve(token: unknown): Promise<{ readonly sessionId: string; readonly userId: string }>;
+}
+
+export function createAuthenticator(config: ParsecConfig, sessions: SessionResolver): Authenticator {
   const masterAllowed = createIpAllowList(config.masterKeyIps);
   const clientKeys = Object.entries(config.clientKeys).filter(([, key]) => typeof key === 'string' && key !== '');
-  return (credentials, ip) => {
+  return async (credentials, ip, path) => {
     if (!secretEquals(credentials.appId, config.appId)) throw unauthorized();
     const isMasterKey = secretEquals(credentials.masterKey, config.masterKey);
     const isReadOnlyKey = !isMasterKey && secretEquals(credentials.masterKey, config.readOnlyMasterKey);
@@ -42,10 +47,15 @@ export function createAuthenticator(config: ParsecConfig): Authenticator {
       const matches = clientKeys.some(([name, key]) => secretEquals(supplied[name], key));
       if (!matches) throw unauthorized();
     }
-    if (credentials.sessionToken !== undefined && credentials.sessionToken !== '') {
-      // Sessions arrive with the identity issue; until then no token can be verified, so none is accepted.
-      throw new ParseError(ErrorCode.INVALID_SESSION_TOKEN, 'Invalid session token');
-    }
-    return ANONYMOUS;
+    // A login request authenticates with the credentials in its body, not with a token (as Parse).
+    if (credentials.sessionToken === undefined || credentials.sessionToken === '' || /^\/login\/?$/i.test(path)) return ANONYMOUS;
+    const session = await sessions.resolve(credentials.sessionToken);
+    return Object.freeze({
+      kind: 'user',
+      userId: session.userId,
+      roles: Object.freeze([]),
+      sessionId: session.sessionId,
+      sessionToken: credentials.sessionToken,
+    });
   };
 }

@@ -6,7 +6,15 @@ export type AuthContext =
   | { readonly kind: 'master' }
   | { readonly kind: 'readOnlyMaster' }
   | { readonly kind: 'anonymous' }
-  | { readonly kind: 'user'; readonly userId: string; readonly roles: readonly string[] };
+  | {
+      readonly kind: 'user';
+      readonly userId: string;
+      /** Role names, expanded through the role hierarchy (filled by the authorization work). */
+      readonly roles: readonly string[];
+      readonly sessionId: string;
+      /** The caller's own token, so `/sessions/me` and `/users/me` can hand it back; never logged. */
+      readonly sessionToken: string;
+    };
 
 export const MASTER: AuthContext = Object.freeze({ kind: 'master' });
 export const READ_ONLY_MASTER: AuthContext = Object.freeze({ kind: 'readOnlyMaster' });

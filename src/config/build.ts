@@ -64,6 +64,12 @@ export function buildConfig({ values, databaseURI, cloud }: Resolved): ParsecCon
     statementTimeoutMs: need(values, 'statementTimeoutMs'),
     vacuumIntervalMs: need(values, 'vacuumIntervalMs'),
     logLevel: need(values, 'logLevel'),
+    sessionLength: need(values, 'sessionLength'),
+    expireInactiveSessions: need(values, 'expireInactiveSessions'),
+    extendSessionOnUse: need(values, 'extendSessionOnUse'),
+    revokeSessionOnPasswordReset: need(values, 'revokeSessionOnPasswordReset'),
+    enforcePrivateUsers: need(values, 'enforcePrivateUsers'),
+    allowGetLogin: need(values, 'allowGetLogin'),
   };
   return Object.freeze(config);
 }

@@ -34,6 +34,12 @@ export interface OptionValues {
   databasePoolSize: number;
   statementTimeoutMs: number;
   vacuumIntervalMs: number;
+  sessionLength: number;
+  expireInactiveSessions: boolean;
+  extendSessionOnUse: boolean;
+  revokeSessionOnPasswordReset: boolean;
+  enforcePrivateUsers: boolean;
+  allowGetLogin: boolean;
 }
 
 export type OptionName = keyof OptionValues;
@@ -239,6 +245,42 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     default: 10 * 60 * 1000,
     env: 'PARSEC_VACUUM_INTERVAL_MS',
     help: 'Embedded PGlite only: how often VACUUM ANALYZE runs; 0 disables.',
+  },
+  sessionLength: {
+    type: types.integer(1, ANY),
+    default: 31_536_000,
+    env: 'PARSEC_SESSION_LENGTH',
+    help: 'Seconds a session lives (as Parse: one year).',
+  },
+  expireInactiveSessions: {
+    type: types.boolean,
+    default: true,
+    env: 'PARSEC_EXPIRE_INACTIVE_SESSIONS',
+    help: 'Sessions expire after sessionLength; false makes them last until revoked.',
+  },
+  extendSessionOnUse: {
+    type: types.boolean,
+    default: false,
+    env: 'PARSEC_EXTEND_SESSION_ON_USE',
+    help: 'Move a session\'s expiry forward when it is used in the second half of its life.',
+  },
+  revokeSessionOnPasswordReset: {
+    type: types.boolean,
+    default: true,
+    env: 'PARSEC_REVOKE_SESSION_ON_PASSWORD_RESET',
+    help: "A password change ends the user's other sessions.",
+  },
+  enforcePrivateUsers: {
+    type: types.boolean,
+    default: true,
+    env: 'PARSEC_ENFORCE_PRIVATE_USERS',
+    help: 'New users get no public read access in their default ACL.',
+  },
+  allowGetLogin: {
+    type: types.boolean,
+    default: false,
+    env: 'PARSEC_ALLOW_GET_LOGIN',
+    help: 'Also accept GET /login (it puts passwords in URLs and logs; the SDKs use POST).',
   },
 };
 

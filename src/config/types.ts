@@ -44,4 +44,15 @@ export interface ParsecConfig {
   /** Embedded mode only: how often `VACUUM ANALYZE` runs (PGlite has no autovacuum). 0 disables. */
   readonly vacuumIntervalMs: number;
   readonly logLevel: 'silent' | 'error' | 'warn' | 'info' | 'debug';
+  /** Seconds a session lives. */
+  readonly sessionLength: number;
+  /** false: sessions never expire. */
+  readonly expireInactiveSessions: boolean;
+  readonly extendSessionOnUse: boolean;
+  /** A password change deletes the user's other sessions. */
+  readonly revokeSessionOnPasswordReset: boolean;
+  /** New users' default ACL has no public read. */
+  readonly enforcePrivateUsers: boolean;
+  /** Accept `GET /login` (passwords in URLs); off by default. */
+  readonly allowGetLogin: boolean;
 }

@@ -43,12 +43,7 @@ const table: Readonly<Record<string, UnsupportedOption>> = {
   // Accounts and sessions.
   accountLockout: error('accounts would not be locked after repeated failed logins'),
   passwordPolicy: error('passwords would not be checked against the policy, and reset tokens would not expire'),
-  sessionLength: error('sessions would not be limited to the configured length', (v) => v !== null),
-  expireInactiveSessions: error('session expiry as configured would not be applied', isTrue),
-  revokeSessionOnPasswordReset: error("a password change would not revoke the user's other sessions", isTrue),
-  extendSessionOnUse: warn('sessions are not extended on use.'),
   enableAnonymousUsers: error('anonymous sign-ups would not be refused', isFalse),
-  enforcePrivateUsers: error('new users would not be guaranteed an ACL without public read', isTrue),
   preventLoginWithUnverifiedEmail: error('users with an unverified email would still be able to log in', isTrue),
   preventSignupWithUnverifiedEmail: error('sign-ups with an unverified email would not be refused', isTrue),
   allowExpiredAuthDataToken: warn('third-party auth (authData) logins are not available yet.'),

@@ -9,6 +9,8 @@ import { Router, type ApiResponse } from './router.ts';
 import { registerBatchRoute } from './routes/batch.ts';
 import { registerClassRoutes } from './routes/classes.ts';
 import { registerSchemaRoutes } from './routes/schemas.ts';
+import { registerSessionRoutes } from './routes/sessions.ts';
+import { registerUserRoutes } from './routes/users.ts';
 import { parseJsonBody } from './safe-json.ts';
 
 const CORS_HEADERS = {
@@ -23,6 +25,8 @@ const CORS_HEADERS = {
 export function buildRouter(mountPaths: readonly string[]): Router {
   const router = new Router();
   registerClassRoutes(router);
+  registerUserRoutes(router);
+  registerSessionRoutes(router);
   registerSchemaRoutes(router);
   registerBatchRoute(router, mountPaths);
   return router;
@@ -61,7 +65,7 @@ export function buildApp(services: Omit<Services, 'log'>): { app: FastifyInstanc
   const mount = config.mountPath;
   const serverPath = new URL(config.serverURL).pathname.replace(/\/$/, '');
   const router = buildRouter([...new Set([mount, serverPath])]);
-  const authenticate = createAuthenticator(config);
+  const authenticate = createAuthenticator(config, services.sessions);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
@@ -79,8 +83,8 @@ export function buildApp(services: Omit<Services, 'log'>): { app: FastifyInstanc
     if (request.method === 'GET' && /^\/health\/?$/.test(path)) return send(reply, { status: 200, body: { status: 'ok' } });
     try {
       const extracted = extractRequest(request.method, request.headers, parseJsonBody(request.body as Buffer | undefined));
-      const auth = authenticate(extracted.credentials, request.ip);
-      const caller = { auth, access: accessPlanFor(auth), services: withLog };
+      const auth = await authenticate(extracted.credentials, request.ip, path);
+      const caller = { auth, access: accessPlanFor(auth, services.plugins), services: withLog };
       const query = request.query as Record<string, unknown>;
       return send(reply, await router.dispatch({ method: extracted.method, path, query, body: extracted.body, caller, inBatch: false }));
     } catch (error) {

@@ -69,9 +69,13 @@ export class Router {
 }
 
 function decodeSegment(segment: string): string {
+  let decoded: string;
   try {
-    return decodeURIComponent(segment);
+    decoded = decodeURIComponent(segment);
   } catch {
     throw new ParseError(ErrorCode.INVALID_JSON, 'Malformed URL.');
   }
+  // No class name or object id contains NUL, and the database refuses it in any text it is compared with.
+  if (decoded.includes('\u0000')) throw new ParseError(ErrorCode.INVALID_JSON, 'Malformed URL.');
+  return decoded;
 }

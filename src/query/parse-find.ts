@@ -1,4 +1,5 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
+import { assertSafeJson } from '../http/safe-json.ts';
 import { parseFieldRef, parseWhere } from './parse-where.ts';
 import type { FindQuery, OrderKey } from './tree.ts';
 
@@ -17,14 +18,20 @@ function invalid(message: string): never {
   throw new ParseError(ErrorCode.INVALID_QUERY, message);
 }
 
-/** URL values arrive as strings; the SDK's POST form sends JSON values. Both are accepted. */
+/**
+ * URL values arrive as strings; the SDK's POST form sends JSON values (already checked with the body). JSON
+ * from the URL gets the body's prototype-key check; its nesting is bounded by the URL size and `queryDepth`.
+ */
 function jsonOption(name: string, raw: unknown): unknown {
   if (typeof raw !== 'string') return raw;
+  let parsed: unknown;
   try {
-    return JSON.parse(raw) as unknown;
+    parsed = JSON.parse(raw) as unknown;
   } catch {
     throw new ParseError(ErrorCode.INVALID_JSON, `Invalid JSON in ${name}.`);
   }
+  assertSafeJson(parsed, Number.POSITIVE_INFINITY);
+  return parsed;
 }
 
 function integerOption(name: string, raw: unknown, min: number): number {

@@ -6,12 +6,13 @@ export type Operation = 'find' | 'get' | 'count' | 'create' | 'update' | 'delete
 
 /**
  * Which classes `/classes` serves. Classes whose names start with `_` belong to the server: `_User`,
- * `_Session`, `_Role` and `_Installation` are served by their own APIs as those land, the others are
- * internal, and `_Join:*` relation tables are never addressable. Until a class has its plugin, nobody
- * (master included) reaches it here, so no special class can be written without its rules.
+ * `_Session`, `_Role` and `_Installation` are served through their plugins (only the operations a plugin
+ * declares), the others are internal, and `_Join:*` relation tables are never addressable. A class without
+ * a plugin is reached by nobody here, master included, so no special class is written without its rules.
  */
 export function assertClassServed(caller: Caller, className: string, operation: Operation): void {
-  if (className.startsWith('_')) {
+  const plugin = caller.services.plugins.get(className);
+  if (className.startsWith('_') && plugin?.operations.has(operation) !== true) {
     throw new ParseError(ErrorCode.OPERATION_FORBIDDEN, `Clients aren't allowed to perform the ${operation} operation on the ${className} collection.`);
   }
   assertClassName(className);

@@ -9,11 +9,23 @@ import { assertClassServed, assertMayUseMissingClass } from './class-access.ts';
 import { newObjectId } from './object-id.ts';
 import { applyRelationWrites } from './relations.ts';
 import { assertRequiredFields, fieldsToAdd, withDefaults } from './schema-check.ts';
+import type { ClassPlugin } from './class-plugin.ts';
+import type { JsonRecord } from './encode.ts';
 import type { Caller } from './services.ts';
 
-export interface Created {
+export interface Created extends JsonRecord {
   readonly objectId: string;
   readonly createdAt: string;
+}
+
+/** A unique index refused the row: the class may say which field (202 username, 203 email), else 137. */
+export function translateUniqueViolation(error: unknown, plugin: ClassPlugin | undefined): unknown {
+  if (sqlState(error) !== '23505') return error;
+  const constraint = (error as { constraint?: unknown }).constraint;
+  return (
+    plugin?.uniqueViolation?.(typeof constraint === 'string' ? constraint : undefined) ??
+    new ParseError(ErrorCode.DUPLICATE_VALUE, 'A duplicate value for a field with unique values was provided')
+  );
 }
 
 /** What an operation yields on an object that has no previous value. */
@@ -75,35 +87,37 @@ function initialValues(writes: readonly FieldWrite[]): Map<string, ParseValue> {
 
 export async function create(caller: Caller, className: string, body: unknown): Promise<Created> {
   assertClassServed(caller, className, 'create');
-  const { config, schemas, driver } = caller.services;
+  const { config, schemas, driver, plugins } = caller.services;
+  const plugin = plugins.get(className);
   const current = schemas.get(className);
   if (current === undefined) assertMayUseMissingClass(caller, className);
-  const write = withDefaults(current, parseWrite(body, { isCreate: true, allowCustomObjectId: config.allowCustomObjectId }));
+  const parsed = withDefaults(current, parseWrite(body, { isCreate: true, allowCustomObjectId: config.allowCustomObjectId }));
+  const objectId = parsed.objectId ?? newObjectId();
+  const prepared = plugin?.prepareCreate === undefined ? { write: parsed, internal: [] } : await plugin.prepareCreate(caller, parsed, objectId);
+  const { write } = prepared;
   assertRequiredFields(current, write, true);
   const additions = fieldsToAdd(className, current, write);
-  const objectId = write.objectId ?? newObjectId();
   const createdAt = new Date();
-  const values = initialValues(write.writes);
-  const row = { objectId, createdAt, acl: write.acl ?? PUBLIC_ACL, values };
+  const row = { objectId, createdAt, acl: write.acl ?? PUBLIC_ACL, values: initialValues(write.writes), internal: prepared.internal };
+  let extra: JsonRecord | undefined;
   try {
-    if (current !== undefined && additions.size === 0 && !write.writes.some((w) => w.operation.op === 'relation')) {
+    const simple = current !== undefined && additions.size === 0 && plugin?.afterCreate === undefined;
+    if (simple && !write.writes.some((w) => w.operation.op === 'relation')) {
       // The common case needs one statement and no transaction.
       const insert = compileInsert(className, current, row);
       await driver.query(insert.text, insert.params);
     } else {
-      // New fields and the row are committed together: a failed insert leaves the schema unchanged.
+      // New fields, the row and what the class adds (a session for a new user) commit together.
       await withTransaction(driver, async (db) => {
         const schema = await schemas.ensureFields(className, additions, db);
         const insert = compileInsert(className, schema, row);
         await db.query(insert.text, insert.params);
         await applyRelationWrites(db, className, objectId, write.writes);
+        extra = await plugin?.afterCreate?.(caller, db, objectId, write);
       });
     }
   } catch (error) {
-    if (sqlState(error) === '23505') {
-      throw new ParseError(ErrorCode.DUPLICATE_VALUE, 'A duplicate value for a field with unique values was provided');
-    }
-    throw error;
+    throw translateUniqueViolation(error, plugin);
   }
-  return { objectId, createdAt: createdAt.toISOString() };
+  return { ...extra, objectId, createdAt: createdAt.toISOString() };
 }

@@ -1,4 +1,5 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
+import { withTransaction } from '../storage/driver.ts';
 import { compileDelete } from '../storage/sql/compile-write.ts';
 import { assertClassServed } from './class-access.ts';
 import { deleteOwnedRelations } from './relations.ts';
@@ -7,14 +8,15 @@ import type { Caller } from './services.ts';
 /** One DELETE whose WHERE carries the caller's write permission: forbidden and missing are both 101. */
 export async function destroy(caller: Caller, className: string, objectId: string): Promise<void> {
   assertClassServed(caller, className, 'delete');
-  const { schemas, driver } = caller.services;
+  const { schemas, driver, plugins } = caller.services;
   const schema = schemas.get(className);
   if (schema === undefined) throw new ParseError(ErrorCode.OBJECT_NOT_FOUND, 'Object not found.');
   const statement = compileDelete(className, schema, objectId, caller.access.writeFilter(className));
   const relationFields = [...schema.fields].filter(([, field]) => field.type === 'Relation').map(([name]) => name);
-  await driver.transaction(async (tx) => {
+  await withTransaction(driver, async (tx) => {
     const { rows } = await tx.query(statement.text, statement.params);
     if (rows.length === 0) throw new ParseError(ErrorCode.OBJECT_NOT_FOUND, 'Object not found.');
     await deleteOwnedRelations(tx, className, objectId, relationFields);
+    await plugins.get(className)?.afterDelete?.(caller, tx, objectId);
   });
 }

@@ -28,6 +28,8 @@ export async function find(caller: Caller, query: FindQuery, operation: 'find' |
   const base = { schemaOf: (name: string) => schemas.get(name), access: caller.access };
   const rows = query.limit === 0 ? [] : (await driver.query(...statement(compileFind(query, schema, base)))).rows;
   const results = rows.map((row) => encodeRow(schema, row, fileBaseUrl(caller)));
+  const plugin = caller.services.plugins.get(query.className);
+  if (plugin?.filterRead !== undefined) for (const result of results) plugin.filterRead(caller, result);
   if (query.keys !== undefined || query.excludeKeys.size > 0) project(results, query);
   await applyIncludes(caller, results, query.include);
   if (!query.count) return { results };

@@ -1,6 +1,7 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import { decodeValue, fieldTypeOf } from '../query/values.ts';
 import type { FieldOperation, FieldWrite, ObjectWrite } from '../query/write-tree.ts';
+import { assertClassName } from '../schema/names.ts';
 import { describeType, sameType } from '../schema/schema-store.ts';
 import type { ClassSchema, FieldType } from '../schema/types.ts';
 
@@ -42,6 +43,8 @@ export function fieldsToAdd(className: string, schema: ClassSchema | undefined, 
     const existing = schema?.fields.get(target.field) ?? additions.get(target.field);
     if (existing === undefined) {
       if (target.field === 'objectId' || target.field === 'createdAt' || target.field === 'updatedAt') continue;
+      // A new Pointer/Relation field names its target class in the schema, as `/schemas` would (103 otherwise).
+      if (needed.targetClass !== undefined) assertClassName(needed.targetClass);
       additions.set(target.field, needed);
     } else if (!sameType(existing, needed)) {
       mismatch(className, target.field, existing, needed);

@@ -3,6 +3,8 @@ import type { ParsecConfig } from '../config/types.ts';
 import type { SchemaStore } from '../schema/schema-store.ts';
 import type { AccessPlan } from '../security/access.ts';
 import type { Driver } from '../storage/driver.ts';
+import type { SessionStore } from '../users/session-store.ts';
+import type { ClassPlugins } from './class-plugin.ts';
 
 /** The slice of a logger the pipeline uses (Fastify's pino logger satisfies it). */
 export interface Logger {
@@ -17,6 +19,9 @@ export interface Services {
   readonly log: Logger;
   readonly driver: Driver;
   readonly schemas: SchemaStore;
+  /** Server-managed classes (`_User`, `_Session`, …) by name. */
+  readonly plugins: ClassPlugins;
+  readonly sessions: SessionStore;
 }
 
 /** One caller's view of the services: every use case takes this, so none can run without a caller. */

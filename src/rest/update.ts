@@ -3,6 +3,7 @@ import { parseWrite } from '../query/parse-write.ts';
 import { withTransaction } from '../storage/driver.ts';
 import { compileUpdate } from '../storage/sql/compile-write.ts';
 import { assertClassServed } from './class-access.ts';
+import { translateUniqueViolation } from './create.ts';
 import { encodeRow, type JsonRecord } from './encode.ts';
 import { fileBaseUrl } from './find.ts';
 import { applyRelationWrites } from './relations.ts';
@@ -19,10 +20,13 @@ function notFound(): never {
  */
 export async function update(caller: Caller, className: string, objectId: string, body: unknown): Promise<JsonRecord> {
   assertClassServed(caller, className, 'update');
-  const { schemas, driver } = caller.services;
-  const write = parseWrite(body, { isCreate: false, allowCustomObjectId: false });
+  const { schemas, driver, plugins } = caller.services;
+  const plugin = plugins.get(className);
+  const parsed = parseWrite(body, { isCreate: false, allowCustomObjectId: false });
   const current = schemas.get(className);
   if (current === undefined) notFound();
+  const prepared = plugin?.prepareUpdate === undefined ? { write: parsed, internal: [] } : await plugin.prepareUpdate(caller, objectId, parsed);
+  const { write } = prepared;
   assertRequiredFields(current, write, false);
   const additions = fieldsToAdd(className, current, write);
   const updatedAt = new Date();
@@ -30,12 +34,15 @@ export async function update(caller: Caller, className: string, objectId: string
   // New fields, the row and its relations change together or not at all.
   const { schema, row, returned } = await withTransaction(driver, async (db) => {
     const schema = additions.size === 0 ? current : await schemas.ensureFields(className, additions, db);
-    const statement = compileUpdate(className, schema, objectId, write.writes, write.acl, updatedAt, writeFilter);
+    const statement = compileUpdate(className, schema, objectId, write.writes, write.acl, updatedAt, writeFilter, prepared.internal);
     const { rows } = await db.query(statement.text, statement.params);
     const row = rows[0];
     if (row === undefined) notFound();
     await applyRelationWrites(db, className, objectId, write.writes);
+    await plugin?.afterUpdate?.(caller, db, objectId, parsed);
     return { schema, row, returned: statement.returned };
+  }).catch((error: unknown) => {
+    throw translateUniqueViolation(error, plugin);
   });
   const response: JsonRecord = { updatedAt: updatedAt.toISOString() };
   if (returned.length > 0) {

@@ -143,9 +143,12 @@ export class SchemaStore {
     return schema;
   }
 
-  /** Creates a class from a `/schemas` body; 103 if it already exists. */
-  async createClass(className: string, change: SchemaChange): Promise<ClassSchema> {
-    const schema = await this.driver.transaction(async (tx) => {
+  /**
+   * Creates a class from a `/schemas` body; 103 if it already exists. Like every change below, it runs on
+   * the caller's driver, so inside a transactional `/batch` it joins (and rolls back with) that transaction.
+   */
+  async createClass(className: string, change: SchemaChange, db: Driver = this.driver): Promise<ClassSchema> {
+    const schema = await db.transaction(async (tx) => {
       if ((await this.lockAndRead(tx, className)) !== undefined) {
         throw new ParseError(ErrorCode.INVALID_CLASS_NAME, `Class ${className} already exists.`);
       }
@@ -153,17 +156,17 @@ export class SchemaStore {
       for (const statement of createClassTable(className)) await tx.query(statement);
       return this.applyChange(tx, empty, change);
     });
-    this.cache.set(className, schema);
+    db.afterCommit(() => this.cache.set(className, schema));
     return schema;
   }
 
-  async updateClass(className: string, change: SchemaChange): Promise<ClassSchema> {
-    const schema = await this.driver.transaction(async (tx) => {
+  async updateClass(className: string, change: SchemaChange, db: Driver = this.driver): Promise<ClassSchema> {
+    const schema = await db.transaction(async (tx) => {
       const current = await this.lockAndRead(tx, className);
       if (current === undefined) throw new ParseError(ErrorCode.INVALID_CLASS_NAME, `Class ${className} does not exist.`);
       return this.applyChange(tx, current, change);
     });
-    this.cache.set(className, schema);
+    db.afterCommit(() => this.cache.set(className, schema));
     return schema;
   }
 
@@ -215,8 +218,8 @@ export class SchemaStore {
   }
 
   /** Drops a class; only an empty one (255 otherwise), as in Parse. */
-  async deleteClass(className: string): Promise<void> {
-    await this.driver.transaction(async (tx) => {
+  async deleteClass(className: string, db: Driver = this.driver): Promise<void> {
+    await db.transaction(async (tx) => {
       const current = await this.lockAndRead(tx, className);
       if (current === undefined) return;
       const { rows } = await tx.query(`SELECT 1 FROM ${ident(className)} LIMIT 1`);
@@ -229,6 +232,6 @@ export class SchemaStore {
       await tx.query(`DROP TABLE IF EXISTS ${ident(className)}`);
       await tx.query('DELETE FROM "_SCHEMA" WHERE "className" = $1::text', [className]);
     });
-    this.cache.delete(className);
+    db.afterCommit(() => this.cache.delete(className));
   }
 }

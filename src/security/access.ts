@@ -1,5 +1,6 @@
 import { principals, type AuthContext } from '../auth/context.ts';
-import type { Condition } from '../query/tree.ts';
+import { and, type Condition } from '../query/tree.ts';
+import type { ClassPlugins } from '../rest/class-plugin.ts';
 import type { ReadAccess } from '../storage/sql/context.ts';
 
 /**
@@ -10,10 +11,18 @@ export interface AccessPlan extends ReadAccess {
   writeFilter(className: string): Condition | undefined;
 }
 
-export function accessPlanFor(auth: AuthContext): AccessPlan {
+/**
+ * The caller's ACL predicate, combined with the row restriction a server-managed class adds (e.g. a user
+ * sees only their own `_Session` rows). Master (and read-only master) reads and writes unrestricted.
+ */
+export function accessPlanFor(auth: AuthContext, plugins: ClassPlugins): AccessPlan {
   const entries = principals(auth);
   if (entries === undefined) return { readFilter: () => undefined, writeFilter: () => undefined };
   const read: Condition = { type: 'access', column: '_rperm', principals: entries };
   const write: Condition = { type: 'access', column: '_wperm', principals: entries };
-  return { readFilter: () => read, writeFilter: () => write };
+  const withPlugin = (className: string, acl: Condition, mode: 'read' | 'write'): Condition => {
+    const extra = plugins.get(className)?.rowFilter?.(auth, mode);
+    return extra === undefined ? acl : and(acl, extra);
+  };
+  return { readFilter: (className) => withPlugin(className, read, 'read'), writeFilter: (className) => withPlugin(className, write, 'write') };
 }

@@ -43,26 +43,43 @@ export function sqlState(error: unknown): string | undefined {
   return undefined;
 }
 
+/** Deadlock and serialization failures: the database rolled the transaction back and it may simply be rerun. */
+const TRANSIENT = new Set(['40P01', '40001']);
+const ATTEMPTS = 5;
+/** Drivers bound to a transaction by `withTransaction`: work on them joins that transaction. */
+const bound = new WeakSet<Driver>();
+
 /**
  * Runs `work` in one transaction with a driver bound to it: its queries, nested transactions and schema
  * changes all join that transaction, and after-commit work (cache updates) waits for the real commit.
- * Inside an outer transaction (a transactional `/batch`) it simply joins the outer one.
+ * Inside an outer transaction (a transactional `/batch`) it simply joins the outer one. The outermost
+ * transaction is rerun when the database aborts it as a deadlock (concurrent schema changes and inserts on
+ * one class), as Parse reruns transactional batches on transient errors; nothing of an aborted run remains.
  */
 export async function withTransaction<T>(driver: Driver, work: (db: Driver) => Promise<T>): Promise<T> {
-  const pending: (() => void)[] = [];
-  const result = await driver.transaction((tx) => {
-    const bound: Driver = {
-      kind: driver.kind,
-      query: (sql, params) => tx.query(sql, params),
-      transaction: (inner) => inner(tx),
-      afterCommit: (callback) => {
-        pending.push(callback);
-      },
-      maintain: () => Promise.resolve(),
-      close: () => Promise.resolve(),
-    };
-    return work(bound);
-  });
-  for (const callback of pending) driver.afterCommit(callback);
-  return result;
+  for (let attempt = 1; ; attempt++) {
+    const pending: (() => void)[] = [];
+    try {
+      const result = await driver.transaction((tx) => {
+        const db: Driver = {
+          kind: driver.kind,
+          query: (sql, params) => tx.query(sql, params),
+          transaction: (inner) => inner(tx),
+          afterCommit: (callback) => {
+            pending.push(callback);
+          },
+          maintain: () => Promise.resolve(),
+          close: () => Promise.resolve(),
+        };
+        bound.add(db);
+        return work(db);
+      });
+      for (const callback of pending) driver.afterCommit(callback);
+      return result;
+    } catch (error) {
+      if (bound.has(driver) || attempt >= ATTEMPTS || !TRANSIENT.has(sqlState(error) ?? '')) throw error;
+      // A random pause, so that the transactions that collided do not simply collide again.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * attempt));
+    }
+  }
 }

@@ -40,6 +40,12 @@ export function testConfig(overrides: Partial<ParsecConfig> = {}): ParsecConfig 
     statementTimeoutMs: 10_000,
     vacuumIntervalMs: 0,
     logLevel: 'silent',
+    sessionLength: 31_536_000,
+    expireInactiveSessions: true,
+    extendSessionOnUse: false,
+    revokeSessionOnPasswordReset: true,
+    enforcePrivateUsers: true,
+    allowGetLogin: false,
     ...overrides,
   };
 }

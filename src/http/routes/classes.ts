@@ -1,35 +1,45 @@
 import { parseFindOptions, parseGetOptions } from '../../query/parse-find.ts';
+import { isPlainObject } from '../../query/values.ts';
 import { create } from '../../rest/create.ts';
 import { destroy } from '../../rest/destroy.ts';
 import { find, get } from '../../rest/find.ts';
 import { update } from '../../rest/update.ts';
-import { isPlainObject } from '../../query/values.ts';
 import { ok, type ApiRequest, type Router } from '../router.ts';
 
 /** Find options come from the query string, or from the body in the SDK's POST-with-`_method:GET` form. */
-function findOptions(request: ApiRequest): Record<string, unknown> {
+export function findOptions(request: ApiRequest): Record<string, unknown> {
   return { ...request.query, ...(isPlainObject(request.body) ? request.body : {}) };
 }
 
-export function registerClassRoutes(router: Router): void {
+/**
+ * The object routes under `base`: `/classes/:className[/:objectId]`, or a fixed class such as
+ * `/users[/:objectId]` for `_User`. Every class, special or not, goes through the same use cases.
+ */
+export function registerObjectRoutes(router: Router, base: string, fixedClass?: string): void {
+  const collection = fixedClass === undefined ? `${base}/:className` : base;
+  const className = (params: Readonly<Record<string, string>>): string => fixedClass ?? params.className ?? '';
   router
-    .add('GET', '/classes/:className', async (request, { className = '' }) => {
+    .add('GET', collection, async (request, params) => {
       const { config } = request.caller.services;
-      return ok(await find(request.caller, parseFindOptions(className, findOptions(request), config)));
+      return ok(await find(request.caller, parseFindOptions(className(params), findOptions(request), config)));
     })
-    .add('GET', '/classes/:className/:objectId', async (request, { className = '', objectId = '' }) => {
-      return ok(await get(request.caller, parseGetOptions(className, objectId, findOptions(request))));
+    .add('GET', `${collection}/:objectId`, async (request, params) => {
+      return ok(await get(request.caller, parseGetOptions(className(params), params.objectId ?? '', findOptions(request))));
     })
-    .add('POST', '/classes/:className', async (request, { className = '' }) => {
-      const created = await create(request.caller, className, request.body);
-      const location = `${request.caller.services.config.serverURL}/classes/${encodeURIComponent(className)}/${created.objectId}`;
+    .add('POST', collection, async (request, params) => {
+      const created = await create(request.caller, className(params), request.body);
+      const location = `${request.caller.services.config.serverURL}${base}/${fixedClass === undefined ? `${encodeURIComponent(className(params))}/` : ''}${created.objectId}`;
       return { status: 201, body: created, headers: { location } };
     })
-    .add('PUT', '/classes/:className/:objectId', async (request, { className = '', objectId = '' }) => {
-      return ok(await update(request.caller, className, objectId, request.body));
+    .add('PUT', `${collection}/:objectId`, async (request, params) => {
+      return ok(await update(request.caller, className(params), params.objectId ?? '', request.body));
     })
-    .add('DELETE', '/classes/:className/:objectId', async (request, { className = '', objectId = '' }) => {
-      await destroy(request.caller, className, objectId);
+    .add('DELETE', `${collection}/:objectId`, async (request, params) => {
+      await destroy(request.caller, className(params), params.objectId ?? '');
       return ok({});
     });
+}
+
+export function registerClassRoutes(router: Router): void {
+  registerObjectRoutes(router, '/classes');
 }

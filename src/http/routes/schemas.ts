@@ -14,7 +14,7 @@ const createClass: Handler = async (request, params) => {
   const className = classNameFromBody(params.className, request.body);
   assertSchemaClass(className);
   const change = parseSchemaChange(request.body, BUILT_IN_FIELDS, false);
-  return ok(schemaToJson(await request.caller.services.schemas.createClass(className, change)));
+  return ok(schemaToJson(await request.caller.services.schemas.createClass(className, change, request.caller.services.driver)));
 };
 
 export function registerSchemaRoutes(router: Router): void {
@@ -35,16 +35,16 @@ export function registerSchemaRoutes(router: Router): void {
       assertSchemaAccess(request.caller, true);
       classNameFromBody(className, request.body);
       assertSchemaClass(className);
-      const { schemas } = request.caller.services;
+      const { schemas, driver } = request.caller.services;
       const current = schemas.get(className);
       if (current === undefined) throw new ParseError(ErrorCode.INVALID_CLASS_NAME, `Class ${className} does not exist.`);
       const change = parseSchemaChange(request.body, current.fields, true);
-      return ok(schemaToJson(await schemas.updateClass(className, change)));
+      return ok(schemaToJson(await schemas.updateClass(className, change, driver)));
     })
     .add('DELETE', '/schemas/:className', async (request, { className = '' }) => {
       assertSchemaAccess(request.caller, true);
       assertSchemaClass(className);
-      await request.caller.services.schemas.deleteClass(className);
+      await request.caller.services.schemas.deleteClass(className, request.caller.services.driver);
       return ok({});
     });
 }

@@ -56,10 +56,29 @@ function compareScalar(expr: FieldExpression & { form: 'scalar' }, operator: Com
   return `${expr.sql} ${operator} ${placeholder}`;
 }
 
+/**
+ * jsonb containment (`@>`, `<@`) compares scalars exactly but objects and arrays partially
+ * (`[{"a":1,"b":2}] @> [{"a":1}]`), so it only serves for scalars; other values compare elements whole.
+ */
+function isScalar(value: ParseValue): boolean {
+  return value.kind === 'string' || value.kind === 'number' || value.kind === 'boolean';
+}
+
+/** The elements of a jsonb array; none for any other value, so a non-array never raises an error. */
+function elementsOf(sql: string): string {
+  return `jsonb_array_elements(CASE WHEN jsonb_typeof(${sql}) = 'array' THEN ${sql} ELSE '[]'::jsonb END)`;
+}
+
+/** An array with an element equal to `element` as a whole value. */
+function hasElement(array: string, element: string): string {
+  return `EXISTS (SELECT 1 FROM ${elementsOf(array)} AS el(x) WHERE el.x = ${element})`;
+}
+
 /** Equality on a jsonb value: the same JSON, or, for an array, an element equal to the value (Parse semantics). */
 function jsonEquals(sql: string, value: ParseValue, ctx: CompileContext): string {
   const whole = ctx.params.add(jsonText(encodeValue(value)), 'jsonb');
   if (value.kind === 'array') return `${sql} = ${whole}`;
+  if (!isScalar(value)) return `(${sql} = ${whole} OR ${hasElement(sql, whole)})`;
   const element = ctx.params.add(jsonText([encodeValue(value)]), 'jsonb');
   return `(${sql} = ${whole} OR (jsonb_typeof(${sql}) = 'array' AND ${sql} @> ${element}))`;
 }
@@ -110,11 +129,20 @@ function compileIn(target: FieldRef, values: readonly ParseValue[], negate: bool
       break;
     }
     case 'json': {
-      const list = ctx.params.add(jsonText(concrete.map(encodeValue)), 'jsonb');
-      matches =
-        concrete.length === 0
-          ? FALSE
-          : `EXISTS (SELECT 1 FROM jsonb_array_elements(${list}) AS v(x) WHERE ${expr.sql} = v.x OR (jsonb_typeof(${expr.sql}) = 'array' AND ${expr.sql} @> jsonb_build_array(v.x)))`;
+      // As equality: scalars also match an equal element (by containment); objects an equal element as a
+      // whole; arrays only the same whole array.
+      const scalars = concrete.filter(isScalar);
+      const others = concrete.filter((v) => !isScalar(v));
+      const parts: string[] = [];
+      if (scalars.length > 0) {
+        const list = ctx.params.add(jsonText(scalars.map(encodeValue)), 'jsonb');
+        parts.push(`EXISTS (SELECT 1 FROM jsonb_array_elements(${list}) AS v(x) WHERE ${expr.sql} = v.x OR (jsonb_typeof(${expr.sql}) = 'array' AND ${expr.sql} @> jsonb_build_array(v.x)))`);
+      }
+      if (others.length > 0) {
+        const list = ctx.params.add(jsonText(others.map(encodeValue)), 'jsonb');
+        parts.push(`EXISTS (SELECT 1 FROM jsonb_array_elements(${list}) AS w(x) WHERE ${expr.sql} = w.x OR (jsonb_typeof(w.x) <> 'array' AND ${hasElement(expr.sql, 'w.x')}))`);
+      }
+      matches = parts.length === 0 ? FALSE : `(${parts.join(' OR ')})`;
       isNull = isJsonNull(expr.sql);
       break;
     }
@@ -134,9 +162,15 @@ function compileArrayContainment(
 ): string {
   const expr = resolveField(target, scope.schema, scope.alias, ctx.params);
   if (expr.form !== 'json') return kind === 'containedBy' && expr.form === 'absent' ? TRUE : FALSE;
+  if (kind === 'all' && values.length === 0) return FALSE;
   const list = ctx.params.add(jsonText(values.map(encodeValue)), 'jsonb');
-  if (kind === 'all') return values.length === 0 ? FALSE : `(jsonb_typeof(${expr.sql}) = 'array' AND ${expr.sql} @> ${list})`;
-  return `(${isJsonNull(expr.sql)} OR (jsonb_typeof(${expr.sql}) = 'array' AND ${expr.sql} <@ ${list}))`;
+  const isArray = `jsonb_typeof(${expr.sql}) = 'array'`;
+  if (values.every(isScalar)) {
+    return kind === 'all' ? `(${isArray} AND ${expr.sql} @> ${list})` : `(${isJsonNull(expr.sql)} OR (${isArray} AND ${expr.sql} <@ ${list}))`;
+  }
+  if (kind === 'all') return `(${isArray} AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(${list}) AS w(x) WHERE NOT ${hasElement(expr.sql, 'w.x')}))`;
+  const outside = `EXISTS (SELECT 1 FROM ${elementsOf(expr.sql)} AS el(x) WHERE NOT EXISTS (SELECT 1 FROM jsonb_array_elements(${list}) AS w(y) WHERE w.y = el.x))`;
+  return `(${isJsonNull(expr.sql)} OR (${isArray} AND NOT ${outside}))`;
 }
 
 function compileExists(target: FieldRef, exists: boolean, scope: Scope, ctx: CompileContext): string {

@@ -45,12 +45,12 @@ export function compileFind(query: FindQuery, schema: ClassSchema, base: Omit<Co
   let text = `SELECT ${columns} FROM ${ident(query.className)} AS ${scope.alias} WHERE ${where}`;
   if (order.length > 0) text += ` ORDER BY ${order.join(', ')}`;
   text += ` LIMIT ${ctx.params.add(query.limit, 'int8')} OFFSET ${ctx.params.add(query.skip, 'int8')}`;
-  return { text, params: ctx.params.values };
+  return ctx.params.bind(text);
 }
 
 export function compileCount(className: string, where: Condition, schema: ClassSchema, base: Omit<CompileContext, 'params' | 'aliases'>): CompiledStatement {
   const ctx = newContext(base);
   const scope: Scope = { className, schema, alias: ctx.aliases.create() };
   const text = `SELECT count(*)::int8 AS count FROM ${ident(className)} AS ${scope.alias} WHERE ${readWhere(where, scope, ctx)}`;
-  return { text, params: ctx.params.values };
+  return ctx.params.bind(text);
 }

@@ -30,12 +30,28 @@ export function columnParam(field: FieldType, value: ParseValue, params: Params)
   }
 }
 
+/** A server-owned column (e.g. `_hashed_password`): never in the schema, never selected for clients. */
+export interface InternalValue {
+  readonly column: string;
+  readonly value: unknown;
+  readonly cast: 'text' | 'timestamptz' | 'int4' | 'float8' | 'jsonb' | 'boolean';
+}
+
+const INTERNAL_COLUMN = /^_[a-z][a-z_]*$/;
+
+function internalColumn(name: string): string {
+  // Internal column names are server constants; the check keeps a programming error from reaching SQL.
+  if (!INTERNAL_COLUMN.test(name)) throw new Error(`invalid internal column name: ${name}`);
+  return ident(name);
+}
+
 export interface InsertRow {
   readonly objectId: string;
   readonly createdAt: Date;
   readonly acl: StoredAcl;
   /** Top-level values only: creates resolve operations (Increment → value, Add → array) before this. */
   readonly values: ReadonlyMap<string, ParseValue>;
+  readonly internal?: readonly InternalValue[];
 }
 
 export function compileInsert(className: string, schema: ClassSchema, row: InsertRow): CompiledStatement {
@@ -54,6 +70,10 @@ export function compileInsert(className: string, schema: ClassSchema, row: Inser
     if (field === undefined || value.kind === 'null') continue;
     columns.push(ident(name));
     values.push(columnParam(field, value, params));
+  }
+  for (const internal of row.internal ?? []) {
+    columns.push(internalColumn(internal.column));
+    values.push(params.add(internal.value, internal.cast));
   }
   return { text: `INSERT INTO ${ident(className)} (${columns.join(', ')}) VALUES (${values.join(', ')})`, params: params.values };
 }
@@ -148,9 +168,11 @@ export function compileUpdate(
   acl: StoredAcl | undefined,
   updatedAt: Date,
   writeFilter: Condition | undefined,
+  internal: readonly InternalValue[] = [],
 ): UpdateStatement {
   const params = new Params();
   const assignments = [`"updatedAt" = ${params.add(updatedAt.toISOString(), 'timestamptz')}`];
+  for (const value of internal) assignments.push(`${internalColumn(value.column)} = ${params.add(value.value, value.cast)}`);
   if (acl !== undefined) {
     assignments.push(`"_rperm" = ${params.add([...acl.read], 'text[]')}`, `"_wperm" = ${params.add([...acl.write], 'text[]')}`);
   }

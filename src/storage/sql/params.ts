@@ -5,6 +5,28 @@ export class Params {
     this.values.push(value);
     return `$${this.values.length}::${cast}`;
   }
+
+  /**
+   * The statement as sent. A branch that folds to TRUE/FALSE (an absent field, an empty `$in`, a value that
+   * can never compare) may leave parameters it registered unreferenced, and PostgreSQL refuses a parameter
+   * it cannot type (42P18); those are dropped and the rest renumbered. Placeholders are the only `$n::` in
+   * the text: identifiers are validated names and literals are the compiler's own.
+   */
+  bind(text: string): { text: string; params: unknown[] } {
+    const renumbered = new Map<number, number>();
+    const params: unknown[] = [];
+    const bound = text.replace(/\$(\d+)::/g, (_match, index: string) => {
+      const original = Number(index);
+      let next = renumbered.get(original);
+      if (next === undefined) {
+        params.push(this.values[original - 1]);
+        next = params.length;
+        renumbered.set(original, next);
+      }
+      return `$${next}::`;
+    });
+    return { text: bound, params };
+  }
 }
 
 /** Quotes an identifier. Names are validated before they get here; quoting is the second line of defence. */

@@ -1,0 +1,151 @@
+import { ErrorCode, ParseError } from '../errors/parse-error.ts';
+import { newObjectId } from '../rest/object-id.ts';
+import type { Driver, SqlExecutor } from '../storage/driver.ts';
+import { hashSessionToken, newSessionToken } from './tokens.ts';
+
+export interface SessionPolicy {
+  /** Seconds a session lives. */
+  readonly sessionLength: number;
+  /** false: sessions never expire (Parse's `expireInactiveSessions: false`). */
+  readonly expireInactiveSessions: boolean;
+  /** Move the expiry forward when a session is used in the second half of its life. */
+  readonly extendSessionOnUse: boolean;
+}
+
+export interface SessionRecord {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly expiresAt: Date | null;
+  readonly restricted: boolean;
+}
+
+export interface NewSession {
+  readonly userId: string;
+  readonly createdWith: Readonly<Record<string, string>>;
+  readonly installationId: string | undefined;
+  readonly restricted: boolean;
+}
+
+/** How long a looked-up session is trusted without asking the database (expiry is still checked on every hit). */
+const CACHE_MS = 30_000;
+const CACHE_LIMIT = 10_000;
+const TOKEN_SHAPE = /^r:[A-Za-z0-9]{16,128}$/;
+
+const invalidToken = (): ParseError => new ParseError(ErrorCode.INVALID_SESSION_TOKEN, 'Invalid session token');
+
+/**
+ * Sessions by token hash. A cold lookup is one indexed query; a warm one none. Every way a session ends
+ * on this node (logout, delete, password change, user deletion) removes it from the cache at once, and
+ * the cache never outlives the session's expiry. Other nodes are told by the scale-out work (issue 8);
+ * until then a node's cache trusts an entry for at most CACHE_MS.
+ */
+export class SessionStore {
+  private readonly cache = new Map<string, { record: SessionRecord; cachedAt: number }>();
+
+  constructor(
+    private readonly driver: Driver,
+    private readonly policy: SessionPolicy,
+  ) {}
+
+  private expiryFrom(now: number): Date | null {
+    return this.policy.expireInactiveSessions ? new Date(now + this.policy.sessionLength * 1000) : null;
+  }
+
+  /** Creates a session in the caller's transaction and returns the only copy of its token. */
+  async create(db: SqlExecutor, session: NewSession): Promise<{ token: string; sessionId: string; expiresAt: Date | null; createdAt: Date }> {
+    const token = newSessionToken();
+    const sessionId = newObjectId();
+    const now = Date.now();
+    const expiresAt = this.expiryFrom(now);
+    await db.query(
+      'INSERT INTO "_Session" ("objectId", "createdAt", "updatedAt", "_rperm", "_wperm", "user", "expiresAt", "createdWith", "installationId", "restricted", "_session_token_hash") ' +
+        'VALUES ($1::text, $2::timestamptz, $2::timestamptz, $3::text[], $3::text[], $4::text, $5::timestamptz, $6::jsonb, $7::text, $8::boolean, $9::text)',
+      [
+        sessionId,
+        new Date(now).toISOString(),
+        [session.userId],
+        session.userId,
+        expiresAt?.toISOString() ?? null,
+        JSON.stringify(session.createdWith),
+        session.installationId ?? null,
+        session.restricted,
+        hashSessionToken(token),
+      ],
+    );
+    return { token, sessionId, expiresAt, createdAt: new Date(now) };
+  }
+
+  /** The session a token names, or 209. Non-strings and malformed tokens never reach the database. */
+  async resolve(token: unknown): Promise<SessionRecord> {
+    if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) throw invalidToken();
+    const hash = hashSessionToken(token);
+    const now = Date.now();
+    const hit = this.cache.get(hash);
+    let record = hit !== undefined && now - hit.cachedAt < CACHE_MS ? hit.record : undefined;
+    if (record === undefined) {
+      const { rows } = await this.driver.query<{ objectId: string; user: string | null; expiresAt: Date | null; restricted: boolean | null }>(
+        'SELECT "objectId", "user", "expiresAt", "restricted" FROM "_Session" WHERE "_session_token_hash" = $1::text',
+        [hash],
+      );
+      const row = rows[0];
+      if (row?.user === undefined || row.user === null) {
+        this.cache.delete(hash);
+        throw invalidToken();
+      }
+      record = { sessionId: row.objectId, userId: row.user, expiresAt: row.expiresAt, restricted: row.restricted === true };
+      this.remember(hash, record, now);
+    }
+    if (record.expiresAt !== null && record.expiresAt.getTime() <= now) {
+      this.cache.delete(hash);
+      throw new ParseError(ErrorCode.INVALID_SESSION_TOKEN, 'Session token is expired.');
+    }
+    if (this.policy.extendSessionOnUse && record.expiresAt !== null) record = await this.extend(hash, record, now);
+    return record;
+  }
+
+  private async extend(hash: string, record: SessionRecord, now: number): Promise<SessionRecord> {
+    const remaining = (record.expiresAt?.getTime() ?? 0) - now;
+    if (remaining > (this.policy.sessionLength * 1000) / 2) return record;
+    const expiresAt = this.expiryFrom(now);
+    await this.driver.query('UPDATE "_Session" SET "expiresAt" = $1::timestamptz WHERE "objectId" = $2::text', [expiresAt?.toISOString() ?? null, record.sessionId]);
+    const extended = { ...record, expiresAt };
+    this.remember(hash, extended, now);
+    return extended;
+  }
+
+  private remember(hash: string, record: SessionRecord, now: number): void {
+    if (this.cache.size >= CACHE_LIMIT) {
+      const oldest = this.cache.keys().next();
+      if (oldest.done !== true) this.cache.delete(oldest.value);
+    }
+    this.cache.set(hash, { record, cachedAt: now });
+  }
+
+  /** Drops cached sessions matching `predicate`, now and again after the transaction commits. */
+  private forget(db: Driver, predicate: (record: SessionRecord) => boolean): void {
+    const sweep = (): void => {
+      for (const [hash, entry] of this.cache) if (predicate(entry.record)) this.cache.delete(hash);
+    };
+    sweep();
+    // A request running concurrently may re-cache the old row before the deletion commits.
+    db.afterCommit(sweep);
+  }
+
+  async deleteByToken(db: Driver, token: string): Promise<void> {
+    const hash = hashSessionToken(token);
+    await db.query('DELETE FROM "_Session" WHERE "_session_token_hash" = $1::text', [hash]);
+    this.cache.delete(hash);
+    db.afterCommit(() => this.cache.delete(hash));
+  }
+
+  /** Deletes every session of a user, optionally keeping one (the one that changed the password). */
+  async deleteForUser(db: Driver, userId: string, keepSessionId?: string): Promise<void> {
+    await db.query('DELETE FROM "_Session" WHERE "user" = $1::text AND "objectId" IS DISTINCT FROM $2::text', [userId, keepSessionId ?? null]);
+    this.forget(db, (record) => record.userId === userId && record.sessionId !== keepSessionId);
+  }
+
+  /** A session row was deleted through the generic pipeline. */
+  forgetSession(db: Driver, sessionId: string): void {
+    this.forget(db, (record) => record.sessionId === sessionId);
+  }
+}

@@ -1,0 +1,42 @@
+import type { SchemaStore } from '../schema/schema-store.ts';
+import type { FieldType } from '../schema/types.ts';
+import type { Driver } from '../storage/driver.ts';
+
+export const USER_CLASS = '_User';
+export const SESSION_CLASS = '_Session';
+
+const USER_FIELDS = new Map<string, FieldType>([
+  ['username', { type: 'String' }],
+  ['email', { type: 'String' }],
+  ['emailVerified', { type: 'Boolean' }],
+  ['authData', { type: 'Object' }],
+]);
+
+const SESSION_FIELDS = new Map<string, FieldType>([
+  ['user', { type: 'Pointer', targetClass: USER_CLASS }],
+  ['expiresAt', { type: 'Date' }],
+  ['createdWith', { type: 'Object' }],
+  ['installationId', { type: 'String' }],
+  ['restricted', { type: 'Boolean' }],
+]);
+
+/**
+ * Server-owned columns. They are not schema fields, so no read ever selects them and no client can name
+ * them (field names starting with `_` are refused at the edge).
+ */
+const INTERNAL_DDL = [
+  'ALTER TABLE "_User" ADD COLUMN IF NOT EXISTS "_hashed_password" text',
+  'ALTER TABLE "_User" ADD COLUMN IF NOT EXISTS "_password_changed_at" timestamptz',
+  'CREATE UNIQUE INDEX IF NOT EXISTS "_User_username_key" ON "_User" ("username")',
+  'CREATE UNIQUE INDEX IF NOT EXISTS "_User_email_key" ON "_User" (lower("email"))',
+  'ALTER TABLE "_Session" ADD COLUMN IF NOT EXISTS "_session_token_hash" text',
+  'CREATE UNIQUE INDEX IF NOT EXISTS "_Session_token_key" ON "_Session" ("_session_token_hash")',
+  'CREATE INDEX IF NOT EXISTS "_Session_user" ON "_Session" ("user")',
+];
+
+/** Creates (or completes) the `_User` and `_Session` tables at start; idempotent. */
+export async function ensureUserClasses(driver: Driver, schemas: SchemaStore): Promise<void> {
+  await schemas.ensureFields(USER_CLASS, USER_FIELDS, driver);
+  await schemas.ensureFields(SESSION_CLASS, SESSION_FIELDS, driver);
+  for (const statement of INTERNAL_DDL) await driver.query(statement);
+}

@@ -1,0 +1,143 @@
+import { hashPassword } from '../auth/password.ts';
+import type { AuthContext } from '../auth/context.ts';
+import type { ParsecConfig } from '../config/types.ts';
+import { ErrorCode, ParseError } from '../errors/parse-error.ts';
+import type { FieldWrite, ObjectWrite, StoredAcl } from '../query/write-tree.ts';
+import type { ClassPlugin, PreparedWrite } from '../rest/class-plugin.ts';
+import type { JsonRecord } from '../rest/encode.ts';
+import type { InternalValue } from '../storage/sql/compile-write.ts';
+import type { SessionStore } from './session-store.ts';
+import { USER_CLASS } from './system-classes.ts';
+
+// The shape Parse Server accepts; the real check of an address is the verification email.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function fail(code: (typeof ErrorCode)[keyof typeof ErrorCode], message: string): never {
+  throw new ParseError(code, message);
+}
+
+function topLevel(write: ObjectWrite, field: string): FieldWrite | undefined {
+  return write.writes.find((w) => w.target.field === field);
+}
+
+/** A value the client set on a user field, checked to be a plain `set` of a string. */
+function stringSet(write: ObjectWrite, field: string, missingCode: (typeof ErrorCode)[keyof typeof ErrorCode], message: string): string | undefined {
+  const entry = topLevel(write, field);
+  if (entry === undefined) return undefined;
+  const { operation, target } = entry;
+  if (target.path.length > 0 || operation.op !== 'set' || operation.value.kind !== 'string' || operation.value.value === '') {
+    fail(missingCode, message);
+  }
+  return operation.value.value;
+}
+
+const isMasterKind = (auth: AuthContext): boolean => auth.kind === 'master';
+
+/** Checks shared by sign-up and update; returns the password to hash, if one was given. */
+function checkUserFields(auth: AuthContext, write: ObjectWrite): string | undefined {
+  for (const field of ['sessionToken', 'authData']) {
+    if (topLevel(write, field) !== undefined) {
+      if (field === 'authData') fail(ErrorCode.UNSUPPORTED_SERVICE, 'This authentication method is unsupported.');
+      fail(ErrorCode.INVALID_KEY_NAME, `${field} is an invalid field name.`);
+    }
+  }
+  if (topLevel(write, 'emailVerified') !== undefined && !isMasterKind(auth)) {
+    fail(ErrorCode.OPERATION_FORBIDDEN, "Clients aren't allowed to manually update email verification.");
+  }
+  stringSet(write, 'username', ErrorCode.USERNAME_MISSING, 'bad or missing username');
+  const email = topLevel(write, 'email');
+  if (email !== undefined) {
+    const { operation } = email;
+    const clears = operation.op === 'delete' || (operation.op === 'set' && operation.value.kind === 'null');
+    if (!clears && (operation.op !== 'set' || operation.value.kind !== 'string' || !EMAIL.test(operation.value.value))) {
+      fail(ErrorCode.INVALID_EMAIL_ADDRESS, 'Email address format is invalid.');
+    }
+  }
+  return stringSet(write, 'password', ErrorCode.PASSWORD_MISSING, 'password is required');
+}
+
+/** The password never becomes a field: it leaves the write here and is stored only as a hash. */
+async function withoutPassword(write: ObjectWrite, password: string | undefined): Promise<PreparedWrite> {
+  const writes = write.writes.filter((w) => w.target.field !== 'password');
+  const internal: InternalValue[] = [];
+  if (password !== undefined) {
+    internal.push({ column: '_hashed_password', value: await hashPassword(password), cast: 'text' });
+    internal.push({ column: '_password_changed_at', value: new Date().toISOString(), cast: 'timestamptz' });
+  }
+  return { write: { ...write, writes }, internal };
+}
+
+/** A user can always read and write themself; a client-chosen ACL cannot lock them out (as in Parse). */
+function userAcl(objectId: string, requested: StoredAcl | undefined, enforcePrivateUsers: boolean, master: boolean): StoredAcl {
+  if (requested === undefined) return { read: enforcePrivateUsers ? [objectId] : ['*', objectId], write: [objectId] };
+  if (master) return requested;
+  return {
+    read: requested.read.includes(objectId) ? requested.read : [...requested.read, objectId],
+    write: requested.write.includes(objectId) ? requested.write : [...requested.write, objectId],
+  };
+}
+
+/**
+ * `_User`: sign-up through `POST /users` (or `/classes/_User`), reads and updates through the shared
+ * pipeline, with the password hashed, session creation on sign-up, other users' private fields hidden and
+ * sessions revoked when a password changes or a user is deleted.
+ */
+export function userPlugin(config: ParsecConfig, sessions: SessionStore): ClassPlugin {
+  return {
+    className: USER_CLASS,
+    operations: new Set(['find', 'get', 'count', 'create', 'update', 'delete']),
+
+    async prepareCreate(caller, write, objectId) {
+      if (write.objectId !== undefined && write.objectId.startsWith('role:')) fail(ErrorCode.OPERATION_FORBIDDEN, 'Invalid object ID.');
+      // Without a username nothing else matters: `{"authData":{}}` alone must not create an account.
+      if (topLevel(write, 'username') === undefined) fail(ErrorCode.USERNAME_MISSING, 'bad or missing username');
+      const password = checkUserFields(caller.auth, write);
+      if (password === undefined) fail(ErrorCode.PASSWORD_MISSING, 'password is required');
+      const prepared = await withoutPassword(write, password);
+      const acl = userAcl(objectId, write.acl, config.enforcePrivateUsers, caller.auth.kind === 'master');
+      return { ...prepared, write: { ...prepared.write, acl } };
+    },
+
+    async afterCreate(caller, db, objectId) {
+      const session = await sessions.create(db, {
+        userId: objectId,
+        createdWith: { action: 'signup', authProvider: 'password' },
+        installationId: undefined,
+        restricted: false,
+      });
+      return { sessionToken: session.token };
+    },
+
+    async prepareUpdate(caller, objectId, write) {
+      const password = checkUserFields(caller.auth, write);
+      if (topLevel(write, 'username')?.operation.op === 'delete') fail(ErrorCode.USERNAME_MISSING, 'bad or missing username');
+      const prepared = await withoutPassword(write, password);
+      if (write.acl === undefined) return prepared;
+      return { ...prepared, write: { ...prepared.write, acl: userAcl(objectId, write.acl, config.enforcePrivateUsers, caller.auth.kind === 'master') } };
+    },
+
+    async afterUpdate(caller, db, objectId, write) {
+      if (!config.revokeSessionOnPasswordReset || topLevel(write, 'password') === undefined) return;
+      // The session that changed the password stays; every other one of this user ends now.
+      const keep = caller.auth.kind === 'user' && caller.auth.userId === objectId ? caller.auth.sessionId : undefined;
+      await sessions.deleteForUser(db, objectId, keep);
+    },
+
+    async afterDelete(_caller, db, objectId) {
+      await sessions.deleteForUser(db, objectId);
+    },
+
+    filterRead(caller, object: JsonRecord) {
+      const self = caller.auth.kind === 'user' && caller.auth.userId === object.objectId;
+      if (caller.auth.kind === 'master' || caller.auth.kind === 'readOnlyMaster' || self) return;
+      delete object.email;
+      delete object.authData;
+    },
+
+    uniqueViolation(constraint) {
+      if (constraint === '_User_username_key') return new ParseError(ErrorCode.USERNAME_TAKEN, 'Account already exists for this username.');
+      if (constraint === '_User_email_key') return new ParseError(ErrorCode.EMAIL_TAKEN, 'Account already exists for this email address.');
+      return undefined;
+    },
+  };
+}
