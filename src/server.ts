@@ -5,6 +5,7 @@ import type { Services } from './rest/services.ts';
 import { SchemaStore } from './schema/schema-store.ts';
 import type { Driver } from './storage/driver.ts';
 import { openDriver } from './storage/drivers/open.ts';
+import type { EmailAdapter } from './users/email.ts';
 import { SessionStore } from './users/session-store.ts';
 import { sessionPlugin } from './users/session-plugin.ts';
 import { ensureUserClasses } from './users/system-classes.ts';
@@ -23,7 +24,7 @@ export interface Parsec {
 }
 
 /** Composition root: config → storage → schema → HTTP app. Wiring only. */
-export async function createParsec(config: ParsecConfig, options: { cwd?: string } = {}): Promise<Parsec> {
+export async function createParsec(config: ParsecConfig, options: { cwd?: string; mail?: EmailAdapter } = {}): Promise<Parsec> {
   const driver = await openDriver({
     databaseURI: config.databaseURI,
     poolSize: config.databasePoolSize,
@@ -35,7 +36,7 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
     await ensureUserClasses(driver, schemas);
     const sessions = new SessionStore(driver, config);
     const plugins = new Map([userPlugin(config, sessions), sessionPlugin(sessions)].map((plugin) => [plugin.className, plugin]));
-    const { app, services } = buildApp({ config, driver, schemas, plugins, sessions });
+    const { app, services } = buildApp({ config, driver, schemas, plugins, sessions, mail: options.mail });
     const timers = driver.kind === 'pglite' ? scheduleMaintenance(driver, config.vacuumIntervalMs, app.log) : [];
     let closing: Promise<void> | undefined;
     return {

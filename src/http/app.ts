@@ -6,6 +6,9 @@ import { accessPlanFor } from '../security/access.ts';
 import { extractRequest } from './credentials.ts';
 import { translateError } from './errors.ts';
 import { Router, type ApiResponse } from './router.ts';
+import { ANONYMOUS } from '../auth/context.ts';
+import { loggingEmailAdapter, type EmailAdapter } from '../users/email.ts';
+import { isTokenLinkPath, registerAccountEmailRoutes } from './routes/account-emails.ts';
 import { registerBatchRoute } from './routes/batch.ts';
 import { registerClassRoutes } from './routes/classes.ts';
 import { registerSchemaRoutes } from './routes/schemas.ts';
@@ -27,6 +30,7 @@ export function buildRouter(mountPaths: readonly string[]): Router {
   registerClassRoutes(router);
   registerUserRoutes(router);
   registerSessionRoutes(router);
+  registerAccountEmailRoutes(router);
   registerSchemaRoutes(router);
   registerBatchRoute(router, mountPaths);
   return router;
@@ -51,7 +55,7 @@ function transportError(error: { code?: string; statusCode?: number; message: st
  * The HTTP transport: body limits, credentials, identity, then the router. It decides nothing about data;
  * everything past identity happens in the shared pipeline that `/batch` uses too.
  */
-export function buildApp(services: Omit<Services, 'log'>): { app: FastifyInstance; services: Services } {
+export function buildApp(services: Omit<Services, 'log' | 'mail'> & { mail?: EmailAdapter }): { app: FastifyInstance; services: Services } {
   const { config } = services;
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
@@ -61,7 +65,7 @@ export function buildApp(services: Omit<Services, 'log'>): { app: FastifyInstanc
     // Per-request access logs would cost more than the requests themselves; errors are logged with an id.
     logController: new LogController({ disableRequestLogging: true }),
   });
-  const withLog: Services = { ...services, log: app.log };
+  const withLog: Services = { ...services, log: app.log, mail: services.mail ?? loggingEmailAdapter(app.log) };
   const mount = config.mountPath;
   const serverPath = new URL(config.serverURL).pathname.replace(/\/$/, '');
   const router = buildRouter([...new Set([mount, serverPath])]);
@@ -83,7 +87,7 @@ export function buildApp(services: Omit<Services, 'log'>): { app: FastifyInstanc
     if (request.method === 'GET' && /^\/health\/?$/.test(path)) return send(reply, { status: 200, body: { status: 'ok' } });
     try {
       const extracted = extractRequest(request.method, request.headers, parseJsonBody(request.body as Buffer | undefined));
-      const auth = await authenticate(extracted.credentials, request.ip, path);
+      const auth = isTokenLinkPath(path) ? ANONYMOUS : await authenticate(extracted.credentials, request.ip, path);
       const caller = { auth, access: accessPlanFor(auth, services.plugins), services: withLog };
       const query = request.query as Record<string, unknown>;
       return send(reply, await router.dispatch({ method: extracted.method, path, query, body: extracted.body, caller, inBatch: false }));

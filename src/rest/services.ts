@@ -3,6 +3,7 @@ import type { ParsecConfig } from '../config/types.ts';
 import type { SchemaStore } from '../schema/schema-store.ts';
 import type { AccessPlan } from '../security/access.ts';
 import type { Driver } from '../storage/driver.ts';
+import type { EmailAdapter } from '../users/email.ts';
 import type { SessionStore } from '../users/session-store.ts';
 import type { ClassPlugins } from './class-plugin.ts';
 
@@ -22,6 +23,8 @@ export interface Services {
   /** Server-managed classes (`_User`, `_Session`, …) by name. */
   readonly plugins: ClassPlugins;
   readonly sessions: SessionStore;
+  /** Where account emails (password reset, verification) are sent. */
+  readonly mail: EmailAdapter;
 }
 
 /** One caller's view of the services: every use case takes this, so none can run without a caller. */

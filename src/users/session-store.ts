@@ -1,7 +1,7 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import { newObjectId } from '../rest/object-id.ts';
 import type { Driver, SqlExecutor } from '../storage/driver.ts';
-import { hashSessionToken, newSessionToken } from './tokens.ts';
+import { hashToken, newSessionToken } from './tokens.ts';
 
 export interface SessionPolicy {
   /** Seconds a session lives. */
@@ -69,7 +69,7 @@ export class SessionStore {
         JSON.stringify(session.createdWith),
         session.installationId ?? null,
         session.restricted,
-        hashSessionToken(token),
+        hashToken(token),
       ],
     );
     return { token, sessionId, expiresAt, createdAt: new Date(now) };
@@ -78,7 +78,7 @@ export class SessionStore {
   /** The session a token names, or 209. Non-strings and malformed tokens never reach the database. */
   async resolve(token: unknown): Promise<SessionRecord> {
     if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) throw invalidToken();
-    const hash = hashSessionToken(token);
+    const hash = hashToken(token);
     const now = Date.now();
     const hit = this.cache.get(hash);
     let record = hit !== undefined && now - hit.cachedAt < CACHE_MS ? hit.record : undefined;
@@ -132,7 +132,7 @@ export class SessionStore {
   }
 
   async deleteByToken(db: Driver, token: string): Promise<void> {
-    const hash = hashSessionToken(token);
+    const hash = hashToken(token);
     await db.query('DELETE FROM "_Session" WHERE "_session_token_hash" = $1::text', [hash]);
     this.cache.delete(hash);
     db.afterCommit(() => this.cache.delete(hash));

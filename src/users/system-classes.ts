@@ -1,6 +1,7 @@
 import type { SchemaStore } from '../schema/schema-store.ts';
 import type { FieldType } from '../schema/types.ts';
 import type { Driver } from '../storage/driver.ts';
+import { ONE_TIME_TOKEN_DDL } from './one-time-tokens.ts';
 
 export const USER_CLASS = '_User';
 export const SESSION_CLASS = '_Session';
@@ -38,5 +39,5 @@ const INTERNAL_DDL = [
 export async function ensureUserClasses(driver: Driver, schemas: SchemaStore): Promise<void> {
   await schemas.ensureFields(USER_CLASS, USER_FIELDS, driver);
   await schemas.ensureFields(SESSION_CLASS, SESSION_FIELDS, driver);
-  for (const statement of INTERNAL_DDL) await driver.query(statement);
+  for (const statement of [...INTERNAL_DDL, ...ONE_TIME_TOKEN_DDL]) await driver.query(statement);
 }

@@ -6,9 +6,9 @@ export function newSessionToken(): string {
 }
 
 /**
- * Sessions are stored and looked up by this hash only: a copy of the database holds no usable token.
+ * Session and one-time tokens are stored and looked up by this hash only: a copy of the database holds no usable token.
  * The token carries 128 bits of entropy, so a fast hash is enough (no salt or stretching needed).
  */
-export function hashSessionToken(token: string): string {
+export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }

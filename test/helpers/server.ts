@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { ParsecConfig } from '../../src/config/types.ts';
 import { createParsec, type Parsec } from '../../src/server.ts';
+import type { EmailAdapter } from '../../src/users/email.ts';
 
 export type Engine = 'pglite' | 'postgres';
 
@@ -79,11 +80,11 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(engine: Engine, overrides: Partial<ParsecConfig> = {}): Promise<TestServer> {
+export async function startTestServer(engine: Engine, overrides: Partial<ParsecConfig> = {}, options: { mail?: EmailAdapter } = {}): Promise<TestServer> {
   const database = engine === 'postgres' ? await freshPostgresDatabase() : undefined;
   const provisional = testConfig({ ...overrides, databaseURI: database?.uri ?? overrides.databaseURI ?? 'memory://' });
   // The server URL is only known after listening; it is used for Location headers and batch paths.
-  const parsec = await createParsec(provisional);
+  const parsec = await createParsec(provisional, { mail: options.mail });
   await parsec.app.listen({ port: 0, host: '127.0.0.1' });
   const address = parsec.app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
