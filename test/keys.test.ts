@@ -126,6 +126,13 @@ describe('application keys and the AuthContext', () => {
     assert.equal(after.body.n, 1);
   });
 
+  test('a URL too large for the HTTP parser still gets a Parse-shaped answer, and the server keeps serving', async () => {
+    const result = await call(server.url, `/classes/Thing?where=${'a'.repeat(20_000)}`);
+    assert.equal(result.status, 431);
+    assert.equal(result.body.code, 107);
+    assert.equal((await call(server.url, '/health', { bare: true })).status, 200);
+  });
+
   test('health answers without keys; OPTIONS answers before key checks', async () => {
     const health = await call(server.url, '/health', { bare: true });
     assert.deepEqual(health.body, { status: 'ok' });

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createAuthenticator } from '../auth/authenticate.ts';
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
@@ -52,6 +53,18 @@ function transportError(error: { code?: string; statusCode?: number; message: st
 }
 
 /**
+ * Requests Node's HTTP parser refuses before Fastify sees them (a URL or headers over 16 KB, malformed
+ * request lines) still get a Parse-shaped body rather than Node's bare status line.
+ */
+function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (!socket.writable) return;
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+  const body = JSON.stringify({ code: ErrorCode.INVALID_JSON, error: tooLarge ? 'The request URL or headers are too large.' : 'Malformed request.' });
+  const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/**
  * The HTTP transport: body limits, credentials, identity, then the router. It decides nothing about data;
  * everything past identity happens in the shared pipeline that `/batch` uses too.
  */
@@ -64,6 +77,7 @@ export function buildApp(services: Omit<Services, 'log' | 'mail'> & { mail?: Ema
     requestIdHeader: false,
     // Per-request access logs would cost more than the requests themselves; errors are logged with an id.
     logController: new LogController({ disableRequestLogging: true }),
+    clientErrorHandler: answerClientError,
   });
   const withLog: Services = { ...services, log: app.log, mail: services.mail ?? loggingEmailAdapter(app.log) };
   const mount = config.mountPath;
