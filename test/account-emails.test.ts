@@ -88,6 +88,21 @@ for (const engine of engines()) {
       assert.equal((await call(server.url, '/login', { method: 'POST', body: { username: 'late', password: 'late-pw' } })).status, 200);
     });
 
+    test('passwordPolicy.resetTokenValidityDuration sets the link lifetime', async () => {
+      const short = await startTestServer(engine, { passwordPolicy: { resetTokenValidityDuration: 120 } }, { mail: { sendMail: () => Promise.resolve() } });
+      try {
+        await call(short.url, '/users', { method: 'POST', body: { username: 'timed', password: 'pw', email: 'timed@example.com' } });
+        await call(short.url, '/requestPasswordReset', { method: 'POST', body: { email: 'timed@example.com' } });
+        const { rows } = await short.parsec.services.driver.query<{ s: number }>(
+          `SELECT EXTRACT(EPOCH FROM ("_perishable_token_expires_at" - now()))::float8 AS s FROM "_User" WHERE "username" = 'timed'`,
+        );
+        const seconds = rows[0]?.s ?? 0;
+        assert.ok(seconds > 100 && seconds <= 120, String(seconds));
+      } finally {
+        await short.stop();
+      }
+    });
+
     test('a verification link marks the address verified, once', async () => {
       await call(server.url, '/users', { method: 'POST', body: { username: 'verifying', password: 'pw', email: 'verifying@example.com' } });
       outbox.length = 0;

@@ -75,6 +75,8 @@ test('defaults: every option has its documented value', async () => {
   assert.equal(config.cloud, undefined);
   assert.equal(config.readOnlyMasterKey, undefined);
   assert.deepEqual(config.clientKeys, {});
+  assert.deepEqual(config.accountLockout, { duration: 5, threshold: 5, unlockOnPasswordReset: false });
+  assert.equal(config.passwordPolicy, undefined);
   assert.deepEqual(warnings, []);
   assert.equal(generatedCredentials, true);
   assert.equal(credentialsFile, credentialsPath(cwd));
@@ -162,8 +164,6 @@ test('null in the config file means "not set" and falls back to the default', as
 
 test('options that protect the app and are not implemented are errors', async () => {
   for (const [key, value] of [
-    ['accountLockout', { duration: 5, threshold: 3 }],
-    ['passwordPolicy', { validatorPattern: '^.{12,}$' }],
     ['rateLimit', [{ requestPath: '/login', requestTimeWindow: 60000, requestCount: 5 }]],
     ['preventLoginWithUnverifiedEmail', true],
     ['protectedFields', { _User: { '*': ['email'] } }],
@@ -478,9 +478,111 @@ test('options table: names, variables and flags are unique and complete', () => 
     assert.ok(flags.includes(required), required);
   }
   for (const name of OPTION_NAMES) assert.equal(UNSUPPORTED_OPTIONS.has(name), false, `${name} is in both tables`);
-  for (const name of ['accountLockout', 'passwordPolicy', 'rateLimit', 'fileUpload', 'requestKeywordDenylist']) {
+  for (const name of ['rateLimit', 'fileUpload', 'requestKeywordDenylist']) {
     assert.equal(UNSUPPORTED_OPTIONS.get(name)?.severity, 'error', name);
   }
+});
+
+test('accountLockout: on by default, false or null turn it off, a parse-server value loads, JSON in the environment', async () => {
+  const load = async (content: Record<string, unknown>, env: Record<string, string> = {}) => {
+    const { cwd, file } = await withConfigFile({ appId: 'a', masterKey: MASTER, ...content });
+    return loadConfig({ argv: ['--config', file], env, cwd });
+  };
+  assert.equal(expectOk(await load({ accountLockout: false })).config.accountLockout, undefined);
+  assert.equal(expectOk(await load({ accountLockout: null })).config.accountLockout, undefined, 'Parse reads null as no lockout');
+  const parse = expectOk(await load({ accountLockout: { duration: 0.5, threshold: 3, unlockOnPasswordReset: true } }));
+  assert.deepEqual(parse.config.accountLockout, { duration: 0.5, threshold: 3, unlockOnPasswordReset: true });
+  assert.deepEqual(parse.warnings, []);
+  const partial = expectOk(await load({ accountLockout: { duration: 99999, threshold: 999 } })).config.accountLockout;
+  assert.deepEqual(partial, { duration: 99999, threshold: 999, unlockOnPasswordReset: false }, 'unlockOnPasswordReset defaults to false, as in Parse');
+
+  const fromEnv = expectOk(await load({ accountLockout: false }, { PARSEC_ACCOUNT_LOCKOUT: '{"duration":10,"threshold":4}' })).config;
+  assert.deepEqual(fromEnv.accountLockout, { duration: 10, threshold: 4, unlockOnPasswordReset: false }, 'the environment wins over the file');
+  for (const off of ['false', '0', 'null']) {
+    assert.equal(expectOk(await load({}, { PARSEC_ACCOUNT_LOCKOUT: off })).config.accountLockout, undefined, off);
+  }
+  assertLine(expectProblems(await load({}, { PARSEC_ACCOUNT_LOCKOUT: '{duration:5}' })), /PARSEC_ACCOUNT_LOCKOUT must be JSON/);
+});
+
+test('accountLockout and passwordPolicy: every invalid field is reported, together with the other problems', async () => {
+  const { cwd, file } = await withConfigFile({
+    appId: 'a',
+    masterKey: MASTER,
+    accountLockout: { duration: 0, threshold: 1000, unlockOnPasswordReset: 'yes', treshold: 3 },
+    passwordPolicy: {
+      validatorPattern: '([a-z]',
+      validatorCallback: 'x => true',
+      validationError: '',
+      doNotAllowUsername: 1,
+      maxPasswordAge: -1,
+      maxPasswordHistory: 21,
+      resetTokenValidityDuration: 0,
+      resetTokenReuseIfValid: 'no',
+      resetPasswordSuccessOnInvalidEmail: null,
+      minLength: 8,
+    },
+    port: 'eighty',
+  });
+  const problems = expectProblems(await loadConfig({ argv: ['--config', file], env: { PARSEC_PASSWORD_POLICY: '[]' }, cwd }));
+  const lockout = problems.find((p) => p.includes('accountLockout')) ?? '';
+  for (const part of [/duration must be a number of minutes above 0 to 99999, got a number 0/, /threshold must be an integer from 1 to 999, got a number 1000/, /unlockOnPasswordReset must be true or false/, /"treshold" is not one of its fields\. Did you mean "threshold"\?/]) {
+    assert.match(lockout, part);
+  }
+  const policy = problems.find((p) => p.includes('config.json: passwordPolicy')) ?? '';
+  for (const part of [
+    /validatorPattern is not a valid regular expression/,
+    /validatorCallback cannot be given in a JSON config/,
+    /validationError must be a non-empty string/,
+    /doNotAllowUsername must be true or false/,
+    /maxPasswordAge must be a number of days from 0 upwards/,
+    /maxPasswordHistory must be an integer from 0 to 20, got a number 21/,
+    /resetTokenValidityDuration must be a number of seconds above 0/,
+    /resetTokenReuseIfValid must be true or false/,
+    /resetPasswordSuccessOnInvalidEmail must be true or false/,
+    /"minLength" is not one of its fields/,
+  ]) {
+    assert.match(policy, part);
+  }
+  assertLine(problems, /PARSEC_PASSWORD_POLICY must be an object/);
+  assertLine(problems, /port/, /whole number/);
+  assert.equal(problems.length, 4, problems.join('\n'));
+
+  const missing = await withConfigFile({ appId: 'a', masterKey: MASTER, accountLockout: {} });
+  const both = expectProblems(await loadConfig({ argv: ['--config', missing.file], env: {}, cwd: missing.cwd }));
+  assertLine(both, /accountLockout is invalid: duration is required; threshold is required/);
+});
+
+test('passwordPolicy: the pattern is compiled at load; reset-token settings are kept and warned about', async () => {
+  const { cwd, file } = await withConfigFile({
+    appId: 'a',
+    masterKey: MASTER,
+    passwordPolicy: { validatorPattern: '^(?=.*[0-9]).{8,}$', validationError: 'Too weak.', doNotAllowUsername: true, maxPasswordAge: 90, maxPasswordHistory: 5, resetTokenValidityDuration: 3600, resetTokenReuseIfValid: true },
+  });
+  const { config, warnings } = expectOk(await loadConfig({ argv: ['--config', file], env: {}, cwd }));
+  const policy = config.passwordPolicy;
+  assert.ok(policy?.validatorPattern instanceof RegExp);
+  assert.equal(policy.validatorPattern.test('abcdefg1'), true);
+  assert.equal(policy.validatorPattern.test('abcdefgh'), false);
+  assert.deepEqual({ ...policy, validatorPattern: undefined }, {
+    validatorPattern: undefined,
+    validationError: 'Too weak.',
+    doNotAllowUsername: true,
+    maxPasswordAge: 90,
+    maxPasswordHistory: 5,
+    resetTokenValidityDuration: 3600,
+    resetTokenReuseIfValid: true,
+    resetPasswordSuccessOnInvalidEmail: true,
+  });
+  assertLine(warnings, /passwordPolicy\.resetTokenReuseIfValid/, /not applied/);
+  assert.ok(!warnings.some((w) => /resetTokenValidityDuration/.test(w)), 'the reset link lifetime is applied, so it is not warned about');
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+
+  const reuseAlone = await withConfigFile({ appId: 'a', masterKey: MASTER, passwordPolicy: { resetTokenReuseIfValid: true } });
+  assertLine(expectProblems(await loadConfig({ argv: ['--config', reuseAlone.file], env: {}, cwd: reuseAlone.cwd })), /resetTokenReuseIfValid needs resetTokenValidityDuration/);
+  const off = expectOk(await loadConfig({ argv: [], env: { PARSEC_PASSWORD_POLICY: 'false' }, cwd: await tempDir() }));
+  assert.equal(off.config.passwordPolicy, undefined);
+  const fromEnv = expectOk(await loadConfig({ argv: [], env: { PARSEC_PASSWORD_POLICY: '{"maxPasswordHistory":2}' }, cwd: await tempDir() }));
+  assert.equal(fromEnv.config.passwordPolicy?.maxPasswordHistory, 2);
 });
 
 test('did-you-mean: edit distance with transpositions, case-insensitive, bounded', () => {

@@ -36,9 +36,9 @@ export function formatUsage(commands: readonly CommandSummary[]): string {
     ...OPTION_NAMES.flatMap(optionLines),
     '',
     'Precedence: defaults < config file < environment < flags.',
-    'Lists in variables and flags are comma-separated; booleans are true, false, 1 or 0.',
+    'Lists in variables and flags are comma-separated; booleans are true, false, 1 or 0; object options are JSON.',
     'Parse options Parsec does not implement yet are named at startup; those whose absence would leave the',
-    'app less protected than configured (accountLockout, rateLimit, passwordPolicy, ...) stop the start.',
+    'app less protected than configured (rateLimit, protectedFields, fileUpload, ...) stop the start.',
   ];
   return lines.join('\n');
 }

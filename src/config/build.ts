@@ -33,6 +33,7 @@ export function buildConfig({ values, databaseURI, cloud }: Resolved): ParsecCon
   const port = need(values, 'port');
   const host = need(values, 'host');
   const mountPath = need(values, 'mountPath');
+  const accountLockout = need(values, 'accountLockout');
   const clientKeys: { -readonly [K in keyof ParsecConfig['clientKeys']]: string } = {};
   // Only configured keys appear: the server treats "no client key at all" as Parse does.
   if (values.javascriptKey !== undefined) clientKeys.javascriptKey = values.javascriptKey;
@@ -70,6 +71,8 @@ export function buildConfig({ values, databaseURI, cloud }: Resolved): ParsecCon
     revokeSessionOnPasswordReset: need(values, 'revokeSessionOnPasswordReset'),
     enforcePrivateUsers: need(values, 'enforcePrivateUsers'),
     allowGetLogin: need(values, 'allowGetLogin'),
+    accountLockout: accountLockout === false ? undefined : accountLockout,
+    passwordPolicy: values.passwordPolicy === undefined || values.passwordPolicy === false ? undefined : values.passwordPolicy,
   };
   return Object.freeze(config);
 }

@@ -41,6 +41,14 @@ export function crossCheck(values: Partial<OptionValues>, masterKeyConfigured: b
     const family = ALLOW_ALL.get(entry);
     if (family !== undefined) warnings.push(`masterKeyIps contains ${entry}: the master key is accepted from every ${family} address`);
   }
+  const policy = values.passwordPolicy;
+  if (policy !== undefined && policy !== false) {
+    // resetTokenValidityDuration sets the reset link lifetime; reusing a valid link is not implemented:
+    // every request issues a new link (which invalidates the previous one), the stricter behaviour.
+    if (policy.resetTokenReuseIfValid === true) {
+      warnings.push('passwordPolicy.resetTokenReuseIfValid: not applied; every reset request issues a new link and invalidates the previous one');
+    }
+  }
   if (masterKeyConfigured && masterKey !== undefined && isWeakKey(masterKey)) {
     warnings.push('masterKey is weak: use at least 14 characters mixing upper case, lower case, digits and symbols (or leave it unset to have a strong one generated)');
   }

@@ -65,8 +65,8 @@ export function fileLayer(path: string, entries: ReadonlyMap<string, unknown>): 
         continue;
       }
       setBy.set(name, key);
-      // null means "not set here", as parse-server treats it.
-      if (raw === null) continue;
+      // null means "not set here", as parse-server treats it, except where Parse reads null as "off".
+      if (raw === null && OPTIONS[name].nullIsValue !== true) continue;
       fileValue(values, name, key, raw, path, problems);
       continue;
     }

@@ -4,6 +4,7 @@
  * whole job of exposing it.
  */
 import * as types from './value-types.ts';
+import type { AccountLockoutPolicy, PasswordPolicy } from './types.ts';
 import type { LogLevel, ValueType } from './value-types.ts';
 
 /** Every option's value type after reading; ParsecConfig is built from these. */
@@ -40,6 +41,8 @@ export interface OptionValues {
   revokeSessionOnPasswordReset: boolean;
   enforcePrivateUsers: boolean;
   allowGetLogin: boolean;
+  accountLockout: AccountLockoutPolicy | false;
+  passwordPolicy: PasswordPolicy | false;
 }
 
 export type OptionName = keyof OptionValues;
@@ -54,6 +57,8 @@ export interface OptionSpec<T> {
   readonly flag?: string;
   /** Other names accepted in a config file, for Parse spellings of the same setting. */
   readonly aliases?: readonly string[];
+  /** `null` in a config file is a value for the type to read (e.g. "off"), not "not set, use the default". */
+  readonly nullIsValue?: boolean;
   readonly help: string;
 }
 
@@ -62,6 +67,13 @@ export interface OptionSpec<T> {
 const MAX_TIMER_MS = 2_147_483_647;
 const ANY = Number.MAX_SAFE_INTEGER;
 const MIB = 1024 * 1024;
+
+/**
+ * Parsec locks accounts by default (Parse does not): five wrong passwords in a row lock an account for five
+ * minutes, which stops online guessing (at most 1440 guesses a day per account) at little cost to a user
+ * who mistypes.
+ */
+export const DEFAULT_ACCOUNT_LOCKOUT: AccountLockoutPolicy = Object.freeze({ duration: 5, threshold: 5, unlockOnPasswordReset: false });
 
 export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> } = {
   appId: {
@@ -281,6 +293,21 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     default: false,
     env: 'PARSEC_ALLOW_GET_LOGIN',
     help: 'Also accept GET /login (it puts passwords in URLs and logs; the SDKs use POST).',
+  },
+  accountLockout: {
+    type: types.accountLockout,
+    default: DEFAULT_ACCOUNT_LOCKOUT,
+    env: 'PARSEC_ACCOUNT_LOCKOUT',
+    // Parse reads a null accountLockout as "no lockout"; a parse-server config saying so keeps its meaning.
+    nullIsValue: true,
+    help: 'Lock an account for `duration` minutes after `threshold` wrong passwords in a row; false (or null) turns it off (Parse: off). A locked account answers like a wrong password.',
+  },
+  passwordPolicy: {
+    type: types.passwordPolicy,
+    default: undefined,
+    defaultText: 'none',
+    env: 'PARSEC_PASSWORD_POLICY',
+    help: 'Rules for new passwords (validatorPattern, validationError, doNotAllowUsername, maxPasswordHistory) and their maximum age in days (maxPasswordAge); JSON in the variable.',
   },
 };
 

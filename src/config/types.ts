@@ -1,3 +1,38 @@
+/** Parse's `accountLockout`: failed logins in a row lock an account for a while. */
+export interface AccountLockoutPolicy {
+  /** Minutes an account stays locked (fractions allowed, as in Parse). */
+  readonly duration: number;
+  /** Failed logins in a row that lock the account. */
+  readonly threshold: number;
+  /** A password change (or reset) unlocks the account and clears its failed-login count. */
+  readonly unlockOnPasswordReset: boolean;
+}
+
+/**
+ * Parse's `passwordPolicy`. Every field is optional so a config object written in code can name only what
+ * it uses; a config file's policy is validated and completed by the loader.
+ */
+export interface PasswordPolicy {
+  /** New passwords must match it. Written by the operator (trusted), matched against client input. */
+  readonly validatorPattern?: RegExp;
+  /** New passwords must make it return true. Only from a config object in code: JSON cannot hold a function. */
+  readonly validatorCallback?: (password: string) => boolean | Promise<boolean>;
+  /** The 142 message when the pattern or callback refuses a password. */
+  readonly validationError?: string;
+  /** Refuse passwords that contain the username. */
+  readonly doNotAllowUsername?: boolean;
+  /** Days a password is valid; a login with an older one answers 101. */
+  readonly maxPasswordAge?: number;
+  /** Refuse a new password equal to one of the last N (0 or absent: off). */
+  readonly maxPasswordHistory?: number;
+  /** Password-reset link lifetime in seconds. */
+  readonly resetTokenValidityDuration?: number;
+  /** Send the same reset link again while it is valid. */
+  readonly resetTokenReuseIfValid?: boolean;
+  /** `/requestPasswordReset` answers `{}` for unknown emails (Parse's default, true). */
+  readonly resetPasswordSuccessOnInvalidEmail?: boolean;
+}
+
 /**
  * The validated configuration every other module receives. Option names follow Parse Server's where the
  * concept is the same, so a parse-server config.json reads the same here.
@@ -55,4 +90,8 @@ export interface ParsecConfig {
   readonly enforcePrivateUsers: boolean;
   /** Accept `GET /login` (passwords in URLs); off by default. */
   readonly allowGetLogin: boolean;
+  /** undefined: accounts are never locked (`accountLockout: false`). */
+  readonly accountLockout: AccountLockoutPolicy | undefined;
+  /** undefined: no policy beyond a non-empty password. */
+  readonly passwordPolicy: PasswordPolicy | undefined;
 }

@@ -41,8 +41,6 @@ const error = (note: string, protective: (value: unknown) => boolean = hasConten
 
 const table: Readonly<Record<string, UnsupportedOption>> = {
   // Accounts and sessions.
-  accountLockout: error('accounts would not be locked after repeated failed logins'),
-  passwordPolicy: error('passwords would not be checked against the policy, and reset tokens would not expire'),
   enableAnonymousUsers: error('anonymous sign-ups would not be refused', isFalse),
   preventLoginWithUnverifiedEmail: error('users with an unverified email would still be able to log in', isTrue),
   preventSignupWithUnverifiedEmail: error('sign-ups with an unverified email would not be refused', isTrue),

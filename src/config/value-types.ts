@@ -4,7 +4,8 @@
  * Text is parsed strictly: "8080 " or "0x1F" is a mistake to report, not something to guess at.
  */
 import { BlockList, isIP } from 'node:net';
-import type { ParsecConfig } from './types.ts';
+import { didYouMean } from './suggest.ts';
+import type { AccountLockoutPolicy, ParsecConfig, PasswordPolicy } from './types.ts';
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
@@ -229,3 +230,123 @@ export const logLevel: ValueType<LogLevel> = {
   fromJson: (value) => (typeof value === 'string' ? parseLogLevel(value) : fail(`must be a string, got ${jsonKind(value)}`)),
   fromText: parseLogLevel,
 };
+
+/**
+ * Object-valued options (accountLockout, passwordPolicy). From a config file they are JSON objects; from an
+ * environment variable, the same object as JSON text. `false` (or `null`) turns the feature off. Every field
+ * is checked and all of an object's problems are reported together, unknown fields included.
+ */
+function objectOption<T>(label: string, example: string, fields: readonly string[], read: (value: Record<string, unknown>, problems: string[]) => T): ValueType<T | false> {
+  const fromJson = (value: unknown): Parsed<T | false> => {
+    if (value === false || value === null) return ok(false);
+    if (typeof value !== 'object' || Array.isArray(value)) return fail(`must be an object like ${example}, or false; got ${jsonKind(value)} ${shown(value, false)}`);
+    const record = value as Record<string, unknown>;
+    const problems = Object.keys(record)
+      .filter((key) => !fields.includes(key))
+      .map((key) => `${JSON.stringify(key)} is not one of its fields.${didYouMean(key, fields)}`);
+    const result = read(record, problems);
+    return problems.length > 0 ? fail(`is invalid: ${problems.join('; ')}`) : ok(result);
+  };
+  return {
+    label,
+    secret: false,
+    fromJson,
+    fromText: (text) => {
+      if (text === 'false' || text === '0') return ok(false);
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return fail(`must be JSON like ${example}, or false; got ${shown(text, false)}`);
+      }
+      return fromJson(value);
+    },
+  };
+}
+
+/** A field's value when present; `check` returns why it is invalid, or undefined. */
+function field<T>(record: Record<string, unknown>, name: string, problems: string[], check: (value: unknown) => string | undefined): T | undefined {
+  if (!Object.hasOwn(record, name) || record[name] === undefined) return undefined;
+  const value = record[name];
+  const problem = check(value);
+  if (problem === undefined) return value as T;
+  problems.push(`${name} ${problem}, got ${jsonKind(value)} ${shown(value, false)}`);
+  return undefined;
+}
+
+const isBoolean = (value: unknown): string | undefined => (typeof value === 'boolean' ? undefined : 'must be true or false');
+const numberIn = (what: string, low: number, lowIncluded: boolean, high: number) => (value: unknown): string | undefined => {
+  const inRange = typeof value === 'number' && Number.isFinite(value) && (lowIncluded ? value >= low : value > low) && value <= high;
+  return inRange ? undefined : `must be ${what} ${lowIncluded ? 'from' : 'above'} ${low} ${high === Number.MAX_VALUE ? 'upwards' : `to ${high}`}`;
+};
+const integerIn = (low: number, high: number) => (value: unknown): string | undefined =>
+  typeof value === 'number' && Number.isInteger(value) && value >= low && value <= high ? undefined : `must be an integer from ${low} to ${high}`;
+
+/** Parse's bounds: 0 < duration (minutes) < 100000, 0 < threshold < 1000. */
+export const accountLockout: ValueType<AccountLockoutPolicy | false> = objectOption(
+  '{"duration":minutes,"threshold":n,"unlockOnPasswordReset":bool} or false',
+  '{"duration": 5, "threshold": 5}',
+  ['duration', 'threshold', 'unlockOnPasswordReset'],
+  (record, problems) => {
+    // Both numbers are required, as in Parse: a lockout without them has no meaning to default to.
+    for (const name of ['duration', 'threshold']) {
+      if (record[name] === undefined) problems.push(`${name} is required`);
+    }
+    const duration = field<number>(record, 'duration', problems, numberIn('a number of minutes', 0, false, 99999));
+    const threshold = field<number>(record, 'threshold', problems, integerIn(1, 999));
+    const unlockOnPasswordReset = field<boolean>(record, 'unlockOnPasswordReset', problems, isBoolean) ?? false;
+    return Object.freeze({ duration: duration ?? 0, threshold: threshold ?? 0, unlockOnPasswordReset });
+  },
+);
+
+const PASSWORD_POLICY_FIELDS = [
+  'validatorPattern',
+  'validatorCallback',
+  'validationError',
+  'doNotAllowUsername',
+  'maxPasswordAge',
+  'maxPasswordHistory',
+  'resetTokenValidityDuration',
+  'resetTokenReuseIfValid',
+  'resetPasswordSuccessOnInvalidEmail',
+];
+
+/**
+ * `validatorPattern` is compiled here, so a broken pattern stops the start instead of failing sign-ups.
+ * It is trusted input: only the operator writes the config, as they write Cloud Code; no client can supply
+ * or change a pattern. It is matched against client-chosen passwords, though, so a pattern with nested
+ * quantifiers (catastrophic backtracking) would let a client stall the server: keep patterns simple.
+ */
+export const passwordPolicy: ValueType<PasswordPolicy | false> = objectOption(
+  '{validatorPattern, validationError, doNotAllowUsername, maxPasswordAge, maxPasswordHistory, ...} or false',
+  '{"validatorPattern": "^.{12,}$"}',
+  PASSWORD_POLICY_FIELDS,
+  (record, problems) => {
+    const policy: { -readonly [K in keyof PasswordPolicy]: PasswordPolicy[K] } = {};
+    const pattern = field<string>(record, 'validatorPattern', problems, (v) => (typeof v === 'string' ? undefined : 'must be a regular expression written as a string'));
+    if (pattern !== undefined) {
+      try {
+        policy.validatorPattern = new RegExp(pattern);
+      } catch (error) {
+        problems.push(`validatorPattern is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`);
+      }
+    }
+    if (Object.hasOwn(record, 'validatorCallback')) {
+      problems.push('validatorCallback cannot be given in a JSON config (it is a function): use validatorPattern, or pass passwordPolicy in a config object in code');
+    }
+    const validationError = field<string>(record, 'validationError', problems, (v) => (typeof v === 'string' && v.trim() !== '' ? undefined : 'must be a non-empty string'));
+    if (validationError !== undefined) policy.validationError = validationError;
+    policy.doNotAllowUsername = field<boolean>(record, 'doNotAllowUsername', problems, isBoolean) ?? false;
+    const maxPasswordAge = field<number>(record, 'maxPasswordAge', problems, numberIn('a number of days', 0, true, Number.MAX_VALUE));
+    if (maxPasswordAge !== undefined && maxPasswordAge > 0) policy.maxPasswordAge = maxPasswordAge;
+    policy.maxPasswordHistory = field<number>(record, 'maxPasswordHistory', problems, integerIn(0, 20)) ?? 0;
+    const validity = field<number>(record, 'resetTokenValidityDuration', problems, numberIn('a number of seconds', 0, false, Number.MAX_VALUE));
+    if (validity !== undefined) policy.resetTokenValidityDuration = validity;
+    policy.resetTokenReuseIfValid = field<boolean>(record, 'resetTokenReuseIfValid', problems, isBoolean) ?? false;
+    if (policy.resetTokenReuseIfValid && record['resetTokenValidityDuration'] === undefined) {
+      problems.push('resetTokenReuseIfValid needs resetTokenValidityDuration (a link without an expiry would be reused forever)');
+    }
+    policy.resetPasswordSuccessOnInvalidEmail = field<boolean>(record, 'resetPasswordSuccessOnInvalidEmail', problems, isBoolean) ?? true;
+    return Object.freeze(policy);
+  },
+);

@@ -45,11 +45,12 @@ export async function requestPasswordReset(caller: Caller, body: unknown, mail: 
   const email = emailFrom(body);
   const user = await userByEmail(caller.services, email);
   if (user !== undefined) {
-    const token = await issueToken(caller.services.driver, 'passwordReset', user.objectId, RESET_TOKEN_SECONDS);
+    const validity = caller.services.config.passwordPolicy?.resetTokenValidityDuration ?? RESET_TOKEN_SECONDS;
+    const token = await issueToken(caller.services.driver, 'passwordReset', user.objectId, validity);
     sendInBackground(caller.services, mail, {
       to: user.email,
       subject: 'Reset your password',
-      text: `Someone asked to reset the password of your account. To choose a new one, use this link within an hour:\n${appLink(caller.services, 'request_password_reset', token)}\nIf it was not you, ignore this email.`,
+      text: `Someone asked to reset the password of your account. To choose a new one, use this link within ${Math.round(validity / 60)} minutes:\n${appLink(caller.services, 'request_password_reset', token)}\nIf it was not you, ignore this email.`,
     });
   }
   return {};

@@ -7,6 +7,8 @@ import { accessPlanFor } from '../security/access.ts';
 import type { JsonRecord } from '../rest/encode.ts';
 import { get } from '../rest/find.ts';
 import type { Caller } from '../rest/services.ts';
+import { LOCKED_SQL, recordFailedLogin, recordSuccessfulLogin } from './lockout.ts';
+import { assertPasswordNotExpired } from './password-policy.ts';
 import { USER_CLASS } from './system-classes.ts';
 
 export interface LoginInput {
@@ -48,30 +50,53 @@ export function callerAsUser(caller: Caller, userId: string, session?: { session
   return { auth, access: accessPlanFor(auth, caller.services.plugins), services: caller.services };
 }
 
+interface LoginRow {
+  readonly objectId: string;
+  readonly _hashed_password: string | null;
+  readonly _password_changed_at: Date | null;
+  readonly locked: boolean;
+}
+
 /**
  * Checks a username (or email) and password. Unknown users cost the same hashing work as a wrong password
  * and get the same answer, so neither timing nor message reveals which accounts exist. A user whose own
  * ACL hides them from themself cannot log in (the read below fails with the same 101).
+ *
+ * Account lockout: a locked account answers exactly like a wrong password (Parse answers "Your account is
+ * locked…"), without its password being checked but after the same hashing work. Only existing accounts can
+ * be locked, so a distinct answer would tell anyone who tries `threshold + 1` passwords which usernames
+ * exist; the lock is reported in the server log instead.
  */
 export async function verifyCredentials(caller: Caller, input: LoginInput): Promise<{ userId: string; user: JsonRecord }> {
-  const { driver } = caller.services;
+  const { driver, config, log } = caller.services;
+  const lockout = config.accountLockout;
   const byUsername = input.username !== undefined;
-  const { rows } = await driver.query<{ objectId: string; _hashed_password: string | null }>(
+  const columns = `"objectId", "_hashed_password", "_password_changed_at", ${LOCKED_SQL} AS "locked"`;
+  const { rows } = await driver.query<LoginRow>(
     byUsername
-      ? 'SELECT "objectId", "_hashed_password" FROM "_User" WHERE "username" = $1::text'
-      : 'SELECT "objectId", "_hashed_password" FROM "_User" WHERE lower("email") = lower($1::text)',
+      ? `SELECT ${columns} FROM "_User" WHERE "username" = $1::text`
+      : `SELECT ${columns} FROM "_User" WHERE lower("email") = lower($1::text)`,
     [byUsername ? input.username : input.email],
   );
   const row = rows.length === 1 ? rows[0] : undefined;
-  if (row === undefined) {
+  if (row === undefined || (lockout !== undefined && row.locked)) {
     await burnEquivalentWork(input.password);
     throw invalidCredentials();
   }
   const verification = await verifyPassword(input.password, row._hashed_password);
-  if (!verification.ok) throw invalidCredentials();
+  if (!verification.ok) {
+    if (lockout !== undefined) {
+      const { lockedNow } = await recordFailedLogin(driver, lockout, row.objectId);
+      if (lockedNow) log.warn({ userId: row.objectId, minutes: lockout.duration }, `account locked after ${lockout.threshold} failed logins`);
+    }
+    throw invalidCredentials();
+  }
+  // Wrong guesses running at the same time may have locked the account while this one was being checked.
+  if (lockout !== undefined && !(await recordSuccessfulLogin(driver, row.objectId))) throw invalidCredentials();
   if (verification.needsRehash) {
     await driver.query('UPDATE "_User" SET "_hashed_password" = $1::text WHERE "objectId" = $2::text', [await hashPassword(input.password), row.objectId]);
   }
+  await assertPasswordNotExpired(driver, config.passwordPolicy, row.objectId, row._password_changed_at);
   try {
     const user = await get(callerAsUser(caller, row.objectId), parseGetOptions(USER_CLASS, row.objectId, {}));
     return { userId: row.objectId, user };

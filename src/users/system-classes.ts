@@ -28,6 +28,10 @@ const SESSION_FIELDS = new Map<string, FieldType>([
 const INTERNAL_DDL = [
   'ALTER TABLE "_User" ADD COLUMN IF NOT EXISTS "_hashed_password" text',
   'ALTER TABLE "_User" ADD COLUMN IF NOT EXISTS "_password_changed_at" timestamptz',
+  // Password history and account lockout, under Parse's column names (a migrated Parse database keeps its state).
+  'ALTER TABLE "_User" ADD COLUMN IF NOT EXISTS "_password_history" jsonb',
+  'ALTER TABLE "_User" ADD COLUMN IF NOT EXISTS "_failed_login_count" integer',
+  'ALTER TABLE "_User" ADD COLUMN IF NOT EXISTS "_account_lockout_expires_at" timestamptz',
   'CREATE UNIQUE INDEX IF NOT EXISTS "_User_username_key" ON "_User" ("username")',
   'CREATE UNIQUE INDEX IF NOT EXISTS "_User_email_key" ON "_User" (lower("email"))',
   'ALTER TABLE "_Session" ADD COLUMN IF NOT EXISTS "_session_token_hash" text',

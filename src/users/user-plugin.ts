@@ -2,10 +2,15 @@ import { hashPassword } from '../auth/password.ts';
 import type { AuthContext } from '../auth/context.ts';
 import type { ParsecConfig } from '../config/types.ts';
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
+import { parseGetOptions } from '../query/parse-find.ts';
 import type { FieldWrite, ObjectWrite, StoredAcl } from '../query/write-tree.ts';
 import type { ClassPlugin, PreparedWrite } from '../rest/class-plugin.ts';
 import type { JsonRecord } from '../rest/encode.ts';
+import { get } from '../rest/find.ts';
+import type { Caller } from '../rest/services.ts';
 import type { InternalValue } from '../storage/sql/compile-write.ts';
+import { unlockValues } from './lockout.ts';
+import { checkNewPassword, historyValue, needsOwner, passwordOwner } from './password-policy.ts';
 import type { SessionStore } from './session-store.ts';
 import { USER_CLASS } from './system-classes.ts';
 
@@ -33,8 +38,8 @@ function stringSet(write: ObjectWrite, field: string, missingCode: (typeof Error
 
 const isMasterKind = (auth: AuthContext): boolean => auth.kind === 'master';
 
-/** Checks shared by sign-up and update; returns the password to hash, if one was given. */
-function checkUserFields(auth: AuthContext, write: ObjectWrite): string | undefined {
+/** Checks shared by sign-up and update; returns the password to hash and the username set, if given. */
+function checkUserFields(auth: AuthContext, write: ObjectWrite): { password: string | undefined; username: string | undefined } {
   for (const field of ['sessionToken', 'authData']) {
     if (topLevel(write, field) !== undefined) {
       if (field === 'authData') fail(ErrorCode.UNSUPPORTED_SERVICE, 'This authentication method is unsupported.');
@@ -44,7 +49,7 @@ function checkUserFields(auth: AuthContext, write: ObjectWrite): string | undefi
   if (topLevel(write, 'emailVerified') !== undefined && !isMasterKind(auth)) {
     fail(ErrorCode.OPERATION_FORBIDDEN, "Clients aren't allowed to manually update email verification.");
   }
-  stringSet(write, 'username', ErrorCode.USERNAME_MISSING, 'bad or missing username');
+  const username = stringSet(write, 'username', ErrorCode.USERNAME_MISSING, 'bad or missing username');
   const email = topLevel(write, 'email');
   if (email !== undefined) {
     const { operation } = email;
@@ -53,18 +58,35 @@ function checkUserFields(auth: AuthContext, write: ObjectWrite): string | undefi
       fail(ErrorCode.INVALID_EMAIL_ADDRESS, 'Email address format is invalid.');
     }
   }
-  return stringSet(write, 'password', ErrorCode.PASSWORD_MISSING, 'password is required');
+  return { password: stringSet(write, 'password', ErrorCode.PASSWORD_MISSING, 'password is required'), username };
 }
 
-/** The password never becomes a field: it leaves the write here and is stored only as a hash. */
-async function withoutPassword(write: ObjectWrite, password: string | undefined): Promise<PreparedWrite> {
+/**
+ * The password never becomes a field: it leaves the write here and is stored only as a hash. `alongside`
+ * are further server-owned columns a password change sets (history, unlock).
+ */
+async function withoutPassword(write: ObjectWrite, password: string | undefined, alongside: readonly InternalValue[] = []): Promise<PreparedWrite> {
   const writes = write.writes.filter((w) => w.target.field !== 'password');
   const internal: InternalValue[] = [];
   if (password !== undefined) {
+    // An UPDATE's expressions all see the row as it was, so the history takes the hash being replaced.
+    internal.push(...alongside);
     internal.push({ column: '_hashed_password', value: await hashPassword(password), cast: 'text' });
     internal.push({ column: '_password_changed_at', value: new Date().toISOString(), cast: 'timestamptz' });
   }
   return { write: { ...write, writes }, internal };
+}
+
+/**
+ * Fails with the update's own 101 unless the caller may write this user. The policy's checks of a change
+ * read the stored user (its username, its earlier hashes) and cost a hash verification each: only a caller
+ * allowed to change the password may cause that work or learn its verdict, or the history check would be a
+ * password oracle for anyone. The UPDATE itself still carries the permission, as for every write.
+ */
+async function assertMayWrite(caller: Caller, objectId: string): Promise<void> {
+  const { access } = caller;
+  const asWriter: Caller = { ...caller, access: { readFilter: (name) => access.writeFilter(name), writeFilter: (name) => access.writeFilter(name) } };
+  await get(asWriter, parseGetOptions(USER_CLASS, objectId, { keys: 'objectId' }));
 }
 
 /** A user can always read and write themself; a client-chosen ACL cannot lock them out (as in Parse). */
@@ -91,8 +113,9 @@ export function userPlugin(config: ParsecConfig, sessions: SessionStore): ClassP
       if (write.objectId !== undefined && write.objectId.startsWith('role:')) fail(ErrorCode.OPERATION_FORBIDDEN, 'Invalid object ID.');
       // Without a username nothing else matters: `{"authData":{}}` alone must not create an account.
       if (topLevel(write, 'username') === undefined) fail(ErrorCode.USERNAME_MISSING, 'bad or missing username');
-      const password = checkUserFields(caller.auth, write);
+      const { password, username } = checkUserFields(caller.auth, write);
       if (password === undefined) fail(ErrorCode.PASSWORD_MISSING, 'password is required');
+      await checkNewPassword(config.passwordPolicy, password, username, undefined);
       const prepared = await withoutPassword(write, password);
       const acl = userAcl(objectId, write.acl, config.enforcePrivateUsers, caller.auth.kind === 'master');
       return { ...prepared, write: { ...prepared.write, acl } };
@@ -109,9 +132,15 @@ export function userPlugin(config: ParsecConfig, sessions: SessionStore): ClassP
     },
 
     async prepareUpdate(caller, objectId, write) {
-      const password = checkUserFields(caller.auth, write);
+      const { password, username } = checkUserFields(caller.auth, write);
       if (topLevel(write, 'username')?.operation.op === 'delete') fail(ErrorCode.USERNAME_MISSING, 'bad or missing username');
-      const prepared = await withoutPassword(write, password);
+      const policy = config.passwordPolicy;
+      if (password !== undefined && policy !== undefined) {
+        await assertMayWrite(caller, objectId);
+        const owner = needsOwner(policy) ? await passwordOwner(caller.services.driver, objectId) : undefined;
+        await checkNewPassword(policy, password, username, owner);
+      }
+      const prepared = await withoutPassword(write, password, [...historyValue(policy), ...unlockValues(config.accountLockout)]);
       if (write.acl === undefined) return prepared;
       return { ...prepared, write: { ...prepared.write, acl: userAcl(objectId, write.acl, config.enforcePrivateUsers, caller.auth.kind === 'master') } };
     },

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { DEFAULT_ACCOUNT_LOCKOUT } from '../../src/config/options.ts';
 import type { ParsecConfig } from '../../src/config/types.ts';
 import { createParsec, type Parsec } from '../../src/server.ts';
 import type { EmailAdapter } from '../../src/users/email.ts';
@@ -47,6 +48,9 @@ export function testConfig(overrides: Partial<ParsecConfig> = {}): ParsecConfig 
     revokeSessionOnPasswordReset: true,
     enforcePrivateUsers: true,
     allowGetLogin: false,
+    // The real defaults: lockout on, no password policy. Tests that need otherwise override them.
+    accountLockout: DEFAULT_ACCOUNT_LOCKOUT,
+    passwordPolicy: undefined,
     ...overrides,
   };
 }

@@ -35,6 +35,12 @@ export interface InternalValue {
   readonly column: string;
   readonly value: unknown;
   readonly cast: 'text' | 'timestamptz' | 'int4' | 'float8' | 'jsonb' | 'boolean';
+  /**
+   * Updates only: the new value computed by the database from the row's current one, under the row lock,
+   * so concurrent updates cannot lose each other's changes. Gets the bound `value` parameter and a function
+   * naming the row's columns; returns server-written SQL (never client text).
+   */
+  readonly expression?: (value: string, column: (name: string) => string) => string;
 }
 
 const INTERNAL_COLUMN = /^_[a-z][a-z_]*$/;
@@ -72,6 +78,7 @@ export function compileInsert(className: string, schema: ClassSchema, row: Inser
     values.push(columnParam(field, value, params));
   }
   for (const internal of row.internal ?? []) {
+    if (internal.expression !== undefined) throw new Error(`internal column ${internal.column}: an expression needs an existing row`);
     columns.push(internalColumn(internal.column));
     values.push(params.add(internal.value, internal.cast));
   }
@@ -172,7 +179,11 @@ export function compileUpdate(
 ): UpdateStatement {
   const params = new Params();
   const assignments = [`"updatedAt" = ${params.add(updatedAt.toISOString(), 'timestamptz')}`];
-  for (const value of internal) assignments.push(`${internalColumn(value.column)} = ${params.add(value.value, value.cast)}`);
+  const rowColumn = (name: string): string => `${ALIAS}.${internalColumn(name)}`;
+  for (const value of internal) {
+    const param = params.add(value.value, value.cast);
+    assignments.push(`${internalColumn(value.column)} = ${value.expression === undefined ? param : value.expression(param, rowColumn)}`);
+  }
   if (acl !== undefined) {
     assignments.push(`"_rperm" = ${params.add([...acl.read], 'text[]')}`, `"_wperm" = ${params.add([...acl.write], 'text[]')}`);
   }
