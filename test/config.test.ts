@@ -592,3 +592,9 @@ test('did-you-mean: edit distance with transpositions, case-insensitive, bounded
   assert.equal(closest('masterkeyips', ['masterKeyIps', 'maxLimit']), 'masterKeyIps');
   assert.equal(closest('zzzzzz', ['masterKeyIps', 'maxLimit']), undefined);
 });
+
+test('windowsKey is the config-file spelling of dotNetKey', async () => {
+  const { cwd, file } = await withConfigFile({ appId: 'a', masterKey: MASTER, windowsKey: 'win-key' });
+  const { config } = expectOk(await loadConfig({ argv: ['--config', file], env: {}, cwd }));
+  assert.equal(config.clientKeys.dotNetKey, 'win-key');
+});

@@ -163,6 +163,21 @@ describe('master key IP allow-list', () => {
   });
 });
 
+describe('the .NET/Unity key', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer('pglite', { clientKeys: { dotNetKey: 'dotnet-key' } });
+  });
+  after(async () => server.stop());
+
+  test('X-Parse-Windows-Key carries dotNetKey (windowsKey in Parse configs)', async () => {
+    const ok = await call(server.url, '/classes/Thing', { bare: true, headers: { 'X-Parse-Application-Id': APP_ID, 'X-Parse-Windows-Key': 'dotnet-key' } });
+    assert.equal(ok.status, 200);
+    const wrong = await call(server.url, '/classes/Thing', { bare: true, headers: { 'X-Parse-Application-Id': APP_ID, 'X-Parse-Windows-Key': 'nope' } });
+    assert.equal(wrong.status, 403);
+  });
+});
+
 describe('no client keys configured', () => {
   let server: TestServer;
   before(async () => {

@@ -123,7 +123,8 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     type: types.key,
     default: undefined,
     env: 'PARSEC_DOT_NET_KEY',
-    help: 'Client key for the .NET and Unity SDKs.',
+    aliases: ['windowsKey'],
+    help: 'Client key for the .NET and Unity SDKs (X-Parse-Windows-Key; Parse also calls it windowsKey).',
   },
   masterKeyIps: {
     type: types.ipList,
