@@ -5,7 +5,7 @@ import type { Services } from './rest/services.ts';
 import { SchemaStore } from './schema/schema-store.ts';
 import type { Driver } from './storage/driver.ts';
 import { openDriver } from './storage/drivers/open.ts';
-import type { EmailAdapter } from './users/email.ts';
+import { loadEmailAdapter, type EmailAdapter } from './users/email.ts';
 import { SessionStore } from './users/session-store.ts';
 import { sessionPlugin } from './users/session-plugin.ts';
 import { ensureUserClasses } from './users/system-classes.ts';
@@ -36,7 +36,8 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
     await ensureUserClasses(driver, schemas);
     const sessions = new SessionStore(driver, config);
     const plugins = new Map([userPlugin(config, sessions), sessionPlugin(sessions)].map((plugin) => [plugin.className, plugin]));
-    const { app, services } = buildApp({ config, driver, schemas, plugins, sessions, mail: options.mail });
+    const mail = options.mail ?? (config.emailAdapter === undefined ? undefined : await loadEmailAdapter(config.emailAdapter, options.cwd ?? process.cwd()));
+    const { app, services } = buildApp({ config, driver, schemas, plugins, sessions, mail });
     const timers = driver.kind === 'pglite' ? scheduleMaintenance(driver, config.vacuumIntervalMs, app.log) : [];
     let closing: Promise<void> | undefined;
     return {

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { EmailMessage } from '../src/users/email.ts';
 import { call, query } from './helpers/http.ts';
 import { APP_ID, engines, startTestServer, type TestServer } from './helpers/server.ts';
@@ -118,6 +121,52 @@ for (const engine of engines()) {
       await call(server.url, '/verificationEmailRequest', { method: 'POST', body: { email: 'verifying@example.com' } });
       await settle();
       assert.equal(outbox.length, 0, 'no email to an address that is already verified');
+    });
+  });
+}
+
+for (const engine of engines()) {
+  describe(`email verification required (${engine})`, () => {
+    let server: TestServer;
+    let dir: string;
+    before(async () => {
+      // The adapter is loaded from a module, as a parse-server emailAdapter config would name it.
+      dir = await mkdtemp(path.join(tmpdir(), 'parsec-mail-'));
+      await writeFile(
+        path.join(dir, 'adapter.mjs'),
+        'export default (options) => ({ sendMail(message) { (globalThis.__parsecOutbox ??= []).push({ ...message, tag: options.tag }); return Promise.resolve(); } });\n',
+      );
+      server = await startTestServer(engine, {
+        verifyUserEmails: true,
+        preventLoginWithUnverifiedEmail: true,
+        emailAdapter: { module: path.join(dir, 'adapter.mjs'), options: { tag: 'loaded' } },
+      });
+    });
+    after(async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    });
+    const outbox = (): (EmailMessage & { tag?: string })[] => ((globalThis as Record<string, unknown>).__parsecOutbox as (EmailMessage & { tag?: string })[] | undefined) ?? [];
+
+    test('sign-up sends a link through the configured adapter and returns no session until verified', async () => {
+      const created = await call(server.url, '/users', { method: 'POST', body: { username: 'pending', password: 'pw', email: 'pending@example.com', emailVerified: undefined } });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.body.sessionToken, undefined);
+      await new Promise((resolve) => setImmediate(resolve));
+      const message = outbox().at(-1);
+      assert.equal(message?.to, 'pending@example.com');
+      assert.equal(message?.tag, 'loaded', 'the factory received the configured options');
+      const wrong = await call(server.url, '/login', { method: 'POST', body: { username: 'pending', password: 'nope' } });
+      assert.equal(wrong.body.code, 101, 'a wrong password never learns the verification state');
+      const early = await call(server.url, '/login', { method: 'POST', body: { username: 'pending', password: 'pw' } });
+      assert.equal(early.body.code, 205);
+      const user = await call(server.url, `/users${query({ where: { username: 'pending' } })}`, { master: true });
+      assert.equal(user.body.results[0].emailVerified, false);
+      const token = /token=([A-Za-z0-9_-]+)/.exec(message?.text ?? '')?.[1] ?? '';
+      assert.equal((await call(server.url, `/apps/${APP_ID}/verify_email${query({ token })}`, { bare: true })).status, 200);
+      const login = await call(server.url, '/login', { method: 'POST', body: { username: 'pending', password: 'pw' } });
+      assert.equal(login.status, 200);
+      assert.match(login.body.sessionToken, /^r:/);
     });
   });
 }

@@ -165,7 +165,7 @@ test('null in the config file means "not set" and falls back to the default', as
 test('options that protect the app and are not implemented are errors', async () => {
   for (const [key, value] of [
     ['rateLimit', [{ requestPath: '/login', requestTimeWindow: 60000, requestCount: 5 }]],
-    ['preventLoginWithUnverifiedEmail', true],
+    ['preventSignupWithUnverifiedEmail', true],
     ['protectedFields', { _User: { '*': ['email'] } }],
     ['allowOrigin', 'https://app.example.com'],
   ] as const) {
@@ -597,4 +597,17 @@ test('windowsKey is the config-file spelling of dotNetKey', async () => {
   const { cwd, file } = await withConfigFile({ appId: 'a', masterKey: MASTER, windowsKey: 'win-key' });
   const { config } = expectOk(await loadConfig({ argv: ['--config', file], env: {}, cwd }));
   assert.equal(config.clientKeys.dotNetKey, 'win-key');
+});
+
+test('emailAdapter: a module name, or {module, options}; anything else is a problem', async () => {
+  const named = await withConfigFile({ appId: 'a', masterKey: MASTER, emailAdapter: 'parse-smtp-adapter' });
+  assert.deepEqual(expectOk(await loadConfig({ argv: ['--config', named.file], env: {}, cwd: named.cwd })).config.emailAdapter, { module: 'parse-smtp-adapter', options: {} });
+  const full = await withConfigFile({ appId: 'a', masterKey: MASTER, emailAdapter: { module: './mail.js', options: { apiKey: 'k' } }, verifyUserEmails: true });
+  const loaded = expectOk(await loadConfig({ argv: ['--config', full.file], env: {}, cwd: full.cwd })).config;
+  assert.deepEqual(loaded.emailAdapter, { module: './mail.js', options: { apiKey: 'k' } });
+  assert.equal(loaded.verifyUserEmails, true);
+  for (const bad of [{ options: {} }, { module: 5 }, { module: 'x', options: [] }, { module: 'x', extra: 1 }, 7]) {
+    const { cwd, file } = await withConfigFile({ appId: 'a', masterKey: MASTER, emailAdapter: bad });
+    assertLine(expectProblems(await loadConfig({ argv: ['--config', file], env: {}, cwd })), /emailAdapter/);
+  }
 });

@@ -73,6 +73,9 @@ export function buildConfig({ values, databaseURI, cloud }: Resolved): ParsecCon
     allowGetLogin: need(values, 'allowGetLogin'),
     accountLockout: accountLockout === false ? undefined : accountLockout,
     passwordPolicy: values.passwordPolicy === undefined || values.passwordPolicy === false ? undefined : values.passwordPolicy,
+    verifyUserEmails: need(values, 'verifyUserEmails'),
+    preventLoginWithUnverifiedEmail: need(values, 'preventLoginWithUnverifiedEmail'),
+    emailAdapter: values.emailAdapter === undefined || values.emailAdapter === false ? undefined : values.emailAdapter,
   };
   return Object.freeze(config);
 }

@@ -4,7 +4,7 @@
  * whole job of exposing it.
  */
 import * as types from './value-types.ts';
-import type { AccountLockoutPolicy, PasswordPolicy } from './types.ts';
+import type { AccountLockoutPolicy, EmailAdapterOption, PasswordPolicy } from './types.ts';
 import type { LogLevel, ValueType } from './value-types.ts';
 
 /** Every option's value type after reading; ParsecConfig is built from these. */
@@ -41,6 +41,9 @@ export interface OptionValues {
   revokeSessionOnPasswordReset: boolean;
   enforcePrivateUsers: boolean;
   allowGetLogin: boolean;
+  verifyUserEmails: boolean;
+  preventLoginWithUnverifiedEmail: boolean;
+  emailAdapter: EmailAdapterOption | false;
   accountLockout: AccountLockoutPolicy | false;
   passwordPolicy: PasswordPolicy | false;
 }
@@ -309,6 +312,24 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     defaultText: 'none',
     env: 'PARSEC_PASSWORD_POLICY',
     help: 'Rules for new passwords (validatorPattern, validationError, doNotAllowUsername, maxPasswordHistory) and their maximum age in days (maxPasswordAge); JSON in the variable.',
+  },
+  verifyUserEmails: {
+    type: types.boolean,
+    default: false,
+    env: 'PARSEC_VERIFY_USER_EMAILS',
+    help: 'Send a verification link on sign-up and when a user changes their email.',
+  },
+  preventLoginWithUnverifiedEmail: {
+    type: types.boolean,
+    default: false,
+    env: 'PARSEC_PREVENT_LOGIN_WITH_UNVERIFIED_EMAIL',
+    help: 'With verifyUserEmails: refuse logins (205) until the email is verified; sign-up returns no session.',
+  },
+  emailAdapter: {
+    type: types.emailAdapter,
+    default: undefined,
+    env: 'PARSEC_EMAIL_ADAPTER',
+    help: 'Module sending account emails ("module" or {"module","options"}; its sendMail({to,subject,text}) as in Parse). Default: log them.',
   },
 };
 

@@ -33,6 +33,12 @@ export interface PasswordPolicy {
   readonly resetPasswordSuccessOnInvalidEmail?: boolean;
 }
 
+/** Parse's `emailAdapter`: a module to load at start and the options its factory receives. */
+export interface EmailAdapterOption {
+  readonly module: string;
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
 /**
  * The validated configuration every other module receives. Option names follow Parse Server's where the
  * concept is the same, so a parse-server config.json reads the same here.
@@ -94,4 +100,10 @@ export interface ParsecConfig {
   readonly accountLockout: AccountLockoutPolicy | undefined;
   /** undefined: no policy beyond a non-empty password. */
   readonly passwordPolicy: PasswordPolicy | undefined;
+  /** Send a verification link on sign-up and email change. */
+  readonly verifyUserEmails: boolean;
+  /** Refuse logins (205) until the email is verified; sign-up then returns no session. */
+  readonly preventLoginWithUnverifiedEmail: boolean;
+  /** undefined: the development adapter, which logs messages instead of sending them. */
+  readonly emailAdapter: EmailAdapterOption | undefined;
 }

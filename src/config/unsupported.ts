@@ -42,17 +42,14 @@ const error = (note: string, protective: (value: unknown) => boolean = hasConten
 const table: Readonly<Record<string, UnsupportedOption>> = {
   // Accounts and sessions.
   enableAnonymousUsers: error('anonymous sign-ups would not be refused', isFalse),
-  preventLoginWithUnverifiedEmail: error('users with an unverified email would still be able to log in', isTrue),
   preventSignupWithUnverifiedEmail: error('sign-ups with an unverified email would not be refused', isTrue),
   allowExpiredAuthDataToken: warn('third-party auth (authData) logins are not available yet.'),
   auth: warn('third-party auth providers are not available yet.'),
   enableInsecureAuthAdapters: warn('third-party auth adapters are not available yet.'),
-  verifyUserEmails: warn('email verification is not available yet.'),
   sendUserEmailVerification: warn('email verification is not available yet.'),
   emailVerifyTokenValidityDuration: warn('email verification is not available yet, so no token is issued.'),
   emailVerifyTokenReuseIfValid: warn('email verification is not available yet.'),
   emailVerifySuccessOnInvalidEmail: warn('email verification requests are not available yet.'),
-  emailAdapter: warn('no email is sent.'),
   convertEmailToLowercase: warn('emails are stored as given.'),
   convertUsernameToLowercase: warn('usernames are stored as given.'),
   appName: warn('only used in emails and pages, which are not available yet.'),

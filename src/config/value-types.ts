@@ -5,7 +5,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { didYouMean } from './suggest.ts';
-import type { AccountLockoutPolicy, ParsecConfig, PasswordPolicy } from './types.ts';
+import type { EmailAdapterOption, AccountLockoutPolicy, ParsecConfig, PasswordPolicy } from './types.ts';
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
@@ -350,3 +350,27 @@ export const passwordPolicy: ValueType<PasswordPolicy | false> = objectOption(
     return Object.freeze(policy);
   },
 );
+
+/**
+ * Parse's `emailAdapter`: a module (path or package name) whose default export is a factory taking
+ * `options` (or an object with `sendMail`), written as `"module"` or `{"module": "...", "options": {...}}`.
+ */
+const emailAdapterObject = objectOption<EmailAdapterOption>(
+  '{"module":"path or package","options":{...}} or false',
+  '{"module": "./mail-adapter.js", "options": {}}',
+  ['module', 'options'],
+  (record, problems) => {
+    const module = field<string>(record, 'module', problems, (value) => (typeof value === 'string' && value !== '' ? undefined : 'must be a non-empty string'));
+    if (record.module === undefined) problems.push('module is required');
+    const options = field<Record<string, unknown>>(record, 'options', problems, (value) =>
+      typeof value === 'object' && value !== null && !Array.isArray(value) ? undefined : 'must be an object',
+    );
+    return Object.freeze({ module: module ?? '', options: options ?? {} });
+  },
+);
+
+export const emailAdapter: ValueType<EmailAdapterOption | false> = {
+  ...emailAdapterObject,
+  fromJson: (value) => (typeof value === 'string' && value !== '' ? ok({ module: value, options: {} }) : emailAdapterObject.fromJson(value)),
+  fromText: (text) => (text.trim().startsWith('{') || text === 'false' ? emailAdapterObject.fromText(text) : ok({ module: text, options: {} })),
+};

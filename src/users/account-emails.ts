@@ -4,7 +4,7 @@ import { isPlainObject } from '../query/values.ts';
 import { accessPlanFor } from '../security/access.ts';
 import type { Caller, Services } from '../rest/services.ts';
 import { update } from '../rest/update.ts';
-import { withTransaction } from '../storage/driver.ts';
+import { withTransaction, type SqlExecutor } from '../storage/driver.ts';
 import type { EmailAdapter } from './email.ts';
 import { consumeToken, issueToken } from './one-time-tokens.ts';
 
@@ -56,17 +56,22 @@ export async function requestPasswordReset(caller: Caller, body: unknown, mail: 
   return {};
 }
 
+/** Issues a verification token in `db` (the caller's transaction) and mails the link in the background. */
+export async function sendVerificationEmail(services: Services, db: SqlExecutor, user: { objectId: string; email: string }): Promise<void> {
+  const token = await issueToken(db, 'emailVerification', user.objectId, VERIFY_TOKEN_SECONDS);
+  sendInBackground(services, services.mail, {
+    to: user.email,
+    subject: 'Verify your email',
+    text: `Confirm this address by opening:\n${appLink(services, 'verify_email', token)}`,
+  });
+}
+
 /** `POST /verificationEmailRequest`: `{}` whatever the address; a link goes only to unverified accounts. */
 export async function requestVerificationEmail(caller: Caller, body: unknown, mail: EmailAdapter): Promise<Record<string, never>> {
   const email = emailFrom(body);
   const user = await userByEmail(caller.services, email);
   if (user !== undefined && user.emailVerified !== true) {
-    const token = await issueToken(caller.services.driver, 'emailVerification', user.objectId, VERIFY_TOKEN_SECONDS);
-    sendInBackground(caller.services, mail, {
-      to: user.email,
-      subject: 'Verify your email',
-      text: `Confirm this address by opening:\n${appLink(caller.services, 'verify_email', token)}`,
-    });
+    await sendVerificationEmail({ ...caller.services, mail }, caller.services.driver, user);
   }
   return {};
 }

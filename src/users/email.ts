@@ -1,3 +1,7 @@
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { EmailAdapterOption } from '../config/types.ts';
+
 /** A message Parsec asks the email adapter to deliver. */
 export interface EmailMessage {
   readonly to: string;
@@ -11,6 +15,20 @@ export interface EmailMessage {
  */
 export interface EmailAdapter {
   sendMail(message: EmailMessage): Promise<void>;
+}
+
+/**
+ * Loads the configured adapter: the module's default export (or the module itself) is either a factory
+ * called with the configured options or an adapter; either way it must have `sendMail`, or the start fails.
+ */
+export async function loadEmailAdapter(option: EmailAdapterOption, cwd: string): Promise<EmailAdapter> {
+  const specifier = option.module.startsWith('.') || path.isAbsolute(option.module) ? pathToFileURL(path.resolve(cwd, option.module)).href : option.module;
+  const loaded = (await import(specifier)) as { default?: unknown };
+  const exported = loaded.default ?? loaded;
+  const candidate: unknown = typeof exported === 'function' ? await (exported as (options: unknown) => unknown)(option.options) : exported;
+  const sendMail = (candidate as { sendMail?: unknown } | null)?.sendMail;
+  if (typeof sendMail !== 'function') throw new Error(`emailAdapter ${option.module} has no sendMail function`);
+  return { sendMail: (message) => Promise.resolve((sendMail as (m: EmailMessage) => unknown).call(candidate, message)).then(() => undefined) };
 }
 
 export interface EmailLog {

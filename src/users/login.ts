@@ -97,11 +97,17 @@ export async function verifyCredentials(caller: Caller, input: LoginInput): Prom
     await driver.query('UPDATE "_User" SET "_hashed_password" = $1::text WHERE "objectId" = $2::text', [await hashPassword(input.password), row.objectId]);
   }
   await assertPasswordNotExpired(driver, config.passwordPolicy, row.objectId, row._password_changed_at);
+  let user: JsonRecord;
   try {
-    const user = await get(callerAsUser(caller, row.objectId), parseGetOptions(USER_CLASS, row.objectId, {}));
-    return { userId: row.objectId, user };
+    user = await get(callerAsUser(caller, row.objectId), parseGetOptions(USER_CLASS, row.objectId, {}));
   } catch (error) {
     if (error instanceof ParseError && error.code === ErrorCode.OBJECT_NOT_FOUND) throw invalidCredentials();
     throw error;
   }
+  // Checked only after the right password, so it reveals nothing to someone who does not know it.
+  const { verifyUserEmails, preventLoginWithUnverifiedEmail } = caller.services.config;
+  if (verifyUserEmails && preventLoginWithUnverifiedEmail && user.emailVerified !== true) {
+    throw new ParseError(ErrorCode.EMAIL_NOT_FOUND, 'User email is not verified.');
+  }
+  return { userId: row.objectId, user };
 }

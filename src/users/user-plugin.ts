@@ -11,6 +11,7 @@ import type { Caller } from '../rest/services.ts';
 import type { InternalValue } from '../storage/sql/compile-write.ts';
 import { unlockValues } from './lockout.ts';
 import { checkNewPassword, historyValue, needsOwner, passwordOwner } from './password-policy.ts';
+import { sendVerificationEmail } from './account-emails.ts';
 import type { SessionStore } from './session-store.ts';
 import { USER_CLASS } from './system-classes.ts';
 
@@ -34,6 +35,19 @@ function stringSet(write: ObjectWrite, field: string, missingCode: (typeof Error
     fail(missingCode, message);
   }
   return operation.value.value;
+}
+
+/** The address a write sets, if it sets one. */
+function newEmail(write: ObjectWrite): string | undefined {
+  const operation = topLevel(write, 'email')?.operation;
+  return operation?.op === 'set' && operation.value.kind === 'string' ? operation.value.value : undefined;
+}
+
+/** A new address is unverified until its link is used (when verification is on); the server sets that, not the client. */
+function markUnverified(write: ObjectWrite, verifyUserEmails: boolean): ObjectWrite {
+  if (!verifyUserEmails || newEmail(write) === undefined) return write;
+  const writes = write.writes.filter((w) => w.target.field !== 'emailVerified');
+  return { ...write, writes: [...writes, { target: { field: 'emailVerified', path: [] }, operation: { op: 'set', value: { kind: 'boolean', value: false } } }] };
 }
 
 const isMasterKind = (auth: AuthContext): boolean => auth.kind === 'master';
@@ -116,12 +130,16 @@ export function userPlugin(config: ParsecConfig, sessions: SessionStore): ClassP
       const { password, username } = checkUserFields(caller.auth, write);
       if (password === undefined) fail(ErrorCode.PASSWORD_MISSING, 'password is required');
       await checkNewPassword(config.passwordPolicy, password, username, undefined);
-      const prepared = await withoutPassword(write, password);
+      const prepared = await withoutPassword(markUnverified(write, config.verifyUserEmails), password);
       const acl = userAcl(objectId, write.acl, config.enforcePrivateUsers, caller.auth.kind === 'master');
       return { ...prepared, write: { ...prepared.write, acl } };
     },
 
-    async afterCreate(caller, db, objectId) {
+    async afterCreate(caller, db, objectId, write) {
+      const email = newEmail(write);
+      if (config.verifyUserEmails && email !== undefined) await sendVerificationEmail(caller.services, db, { objectId, email });
+      // An account that may not log in before verifying gets no session from signing up either.
+      if (config.verifyUserEmails && config.preventLoginWithUnverifiedEmail) return undefined;
       const session = await sessions.create(db, {
         userId: objectId,
         createdWith: { action: 'signup', authProvider: 'password' },
@@ -140,12 +158,14 @@ export function userPlugin(config: ParsecConfig, sessions: SessionStore): ClassP
         const owner = needsOwner(policy) ? await passwordOwner(caller.services.driver, objectId) : undefined;
         await checkNewPassword(policy, password, username, owner);
       }
-      const prepared = await withoutPassword(write, password, [...historyValue(policy), ...unlockValues(config.accountLockout)]);
+      const prepared = await withoutPassword(markUnverified(write, config.verifyUserEmails), password, [...historyValue(policy), ...unlockValues(config.accountLockout)]);
       if (write.acl === undefined) return prepared;
       return { ...prepared, write: { ...prepared.write, acl: userAcl(objectId, write.acl, config.enforcePrivateUsers, caller.auth.kind === 'master') } };
     },
 
     async afterUpdate(caller, db, objectId, write) {
+      const email = newEmail(write);
+      if (config.verifyUserEmails && email !== undefined) await sendVerificationEmail(caller.services, db, { objectId, email });
       if (!config.revokeSessionOnPasswordReset || topLevel(write, 'password') === undefined) return;
       // The session that changed the password stays; every other one of this user ends now.
       const keep = caller.auth.kind === 'user' && caller.auth.userId === objectId ? caller.auth.sessionId : undefined;

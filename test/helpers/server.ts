@@ -48,6 +48,9 @@ export function testConfig(overrides: Partial<ParsecConfig> = {}): ParsecConfig 
     revokeSessionOnPasswordReset: true,
     enforcePrivateUsers: true,
     allowGetLogin: false,
+    verifyUserEmails: false,
+    preventLoginWithUnverifiedEmail: false,
+    emailAdapter: undefined,
     // The real defaults: lockout on, no password policy. Tests that need otherwise override them.
     accountLockout: DEFAULT_ACCOUNT_LOCKOUT,
     passwordPolicy: undefined,
