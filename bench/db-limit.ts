@@ -1,10 +1,12 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { LatencyRecorder, round } from './latency.ts';
+import { round } from './latency.ts';
+import { describeError, loops } from './loops.ts';
 import type { BenchSettings } from './settings.ts';
-import { randomOf, sql, sqlParams } from './workload.ts';
+import { randomOf, sql, sqlParams, type BenchUser } from './workload.ts';
 
-export type DbScenario = 'get' | 'find' | 'insert';
+/** `userGet`: Parsec's get-by-id of a `_User` as that user (what a warm-session `/users/me` costs the database). */
+export type DbScenario = 'get' | 'find' | 'insert' | 'userGet';
 
 export interface DbMeasurement {
   readonly queriesPerSec: number;
@@ -47,53 +49,25 @@ export async function pgliteExecutor(dataDir: string): Promise<Executor> {
   };
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : JSON.stringify(error);
-}
-
-interface LoopRun {
-  readonly latency: LatencyRecorder;
-  readonly queries: number;
-  readonly errors: number;
-  readonly seconds: number;
-}
-
-/** `concurrency` async loops, each issuing its next statement as soon as the last one answered. */
-async function loops(concurrency: number, durationSec: number, next: () => Promise<unknown>): Promise<LoopRun> {
-  const latency = new LatencyRecorder();
-  let queries = 0;
-  let errors = 0;
-  let firstError: unknown;
-  const start = performance.now();
-  const deadline = start + durationSec * 1000;
-  const loop = async (): Promise<void> => {
-    while (performance.now() < deadline) {
-      const begun = performance.now();
-      try {
-        await next();
-        latency.record(performance.now() - begun);
-        queries++;
-      } catch (error) {
-        errors++;
-        firstError ??= error;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, loop));
-  if (firstError !== undefined) process.stderr.write(`[bench] database limit: ${errors} failed queries, first: ${describe(firstError)}\n`);
-  return { latency, queries, errors, seconds: (performance.now() - start) / 1000 };
-}
-
 let insertCounter = 2_000_000;
 
-function statementFor(scenario: DbScenario, executor: Executor, ids: readonly string[], findLimit: number): () => Promise<unknown> {
+/** What the direct loops draw their parameters from: the seeded objects and users. */
+export interface DbInput {
+  readonly ids: readonly string[];
+  readonly users: readonly BenchUser[];
+  readonly findLimit: number;
+}
+
+function statementFor(scenario: DbScenario, executor: Executor, input: DbInput): () => Promise<unknown> {
   switch (scenario) {
     case 'get':
-      return () => executor.query('bench_get', sql.get, sqlParams.get(randomOf(ids)));
+      return () => executor.query('bench_get', sql.get, sqlParams.get(randomOf(input.ids)));
     case 'find':
-      return () => executor.query('bench_find', sql.find, sqlParams.find(findLimit));
+      return () => executor.query('bench_find', sql.find, sqlParams.find(input.findLimit));
     case 'insert':
       return () => executor.query('bench_insert', sql.insert, sqlParams.insert(insertCounter++));
+    case 'userGet':
+      return () => executor.query('bench_user_get', sql.userGet, sqlParams.userGet(randomOf(input.users).objectId));
   }
 }
 
@@ -101,18 +75,21 @@ function statementFor(scenario: DbScenario, executor: Executor, ids: readonly st
 export async function measureDb(
   scenario: DbScenario,
   executor: Executor,
-  ids: readonly string[],
+  input: DbInput,
   settings: BenchSettings,
 ): Promise<DbMeasurement> {
-  const next = statementFor(scenario, executor, ids, settings.findLimit);
+  const next = statementFor(scenario, executor, input);
   const warmup = await loops(settings.connections, settings.warmupSec, next);
   const measured = await loops(settings.connections, settings.durationSec, next);
+  const errors = warmup.errors + measured.errors;
+  const firstError = warmup.firstError ?? measured.firstError;
+  if (errors > 0) process.stderr.write(`[bench] database limit ${scenario}: ${errors} failed queries, first: ${describeError(firstError)}\n`);
   const [p50 = Number.NaN, p99 = Number.NaN] = measured.latency.percentiles(50, 99);
   return {
-    queriesPerSec: round(measured.queries / measured.seconds, 1),
+    queriesPerSec: round(measured.completed / measured.seconds, 1),
     p50Ms: round(p50, 2),
     p99Ms: round(p99, 2),
-    queries: measured.queries,
-    errors: warmup.errors + measured.errors,
+    queries: measured.completed,
+    errors,
   };
 }

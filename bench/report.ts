@@ -1,16 +1,25 @@
 import os from 'node:os';
-import type { DbMeasurement } from './db-limit.ts';
-import type { Engine, EngineRun, HttpLimitRun, SqlCheck } from './engine.ts';
-import type { HttpMeasurement, HttpScenario } from './http-load.ts';
+import type { DbMeasurement, DbScenario } from './db-limit.ts';
+import type { Engine, EngineRun, HttpLimitRun, LimitScenario, SqlCheck } from './engine.ts';
+import type { HashLimit } from './hash-limit.ts';
+import type { EnumerationTiming, HttpMeasurement } from './http-load.ts';
 import { round } from './latency.ts';
+import type { SessionQueries } from './session-queries.ts';
 import type { BenchSettings } from './settings.ts';
 
 export interface ParsecEntry extends HttpMeasurement {
   /** Parsec's requests/s over the bare server's for the same route: 1.0 would mean Parsec costs nothing. */
   readonly vsHttpLimit: number;
-  /** Parsec's requests/s over direct queries/s of the statement it issues (create ↔ insert). */
+  /** Parsec's requests/s over direct queries/s of the statement it issues (create ↔ insert, me ↔ userGet). */
   readonly vsDbLimit: number;
 }
+
+export interface LoginEntry extends HttpMeasurement {
+  /** Logins/s over password verifications/s in Parsec's own process: the share of the hashing limit reached. */
+  readonly vsHashLimit: number;
+}
+
+type TargetScenario = 'get' | 'find' | 'create';
 
 export interface Target {
   readonly rule: string;
@@ -20,15 +29,18 @@ export interface Target {
 }
 
 export interface EngineReport {
-  readonly parsec: Record<HttpScenario, ParsecEntry> & { readonly peakRssMB: number | null };
-  readonly dbLimit: Record<'get' | 'find' | 'insert', DbMeasurement>;
-  readonly targets?: Record<HttpScenario, Target>;
+  readonly parsec: Record<LimitScenario, ParsecEntry> & { readonly login: LoginEntry; readonly peakRssMB: number | null };
+  readonly dbLimit: Record<DbScenario, DbMeasurement>;
+  readonly hashLimit: HashLimit;
+  readonly enumerationTiming: EnumerationTiming;
+  readonly sessionQueries: SessionQueries;
+  readonly targets?: Record<TargetScenario, Target>;
   readonly sqlCheck: SqlCheck;
 }
 
 export type EngineOutcome = { readonly run: EngineRun } | { readonly skipped: string };
 
-const DB_STATEMENT = { get: 'get', find: 'find', create: 'insert' } as const;
+const DB_STATEMENT = { get: 'get', find: 'find', create: 'insert', me: 'userGet' } as const;
 
 function megabytes(bytes: number | undefined): number | null {
   return bytes === undefined ? null : round(bytes / (1024 * 1024), 1);
@@ -43,7 +55,7 @@ function target(rule: string, value: number, required: number): Target {
 }
 
 /** The spec's PostgreSQL targets: get ≥ 50% of the lower limit, find ≥ 70% and create ≥ 60% of the DB's. */
-function targets(run: EngineRun, http: HttpLimitRun): Record<HttpScenario, Target> {
+function targets(run: EngineRun, http: HttpLimitRun): Record<TargetScenario, Target> {
   const { parsec, dbLimit } = run;
   const getLimit = Math.min(http.measurements.get.requestsPerSec, dbLimit.get.queriesPerSec);
   return {
@@ -54,7 +66,7 @@ function targets(run: EngineRun, http: HttpLimitRun): Record<HttpScenario, Targe
 }
 
 export function engineReport(engine: Engine, run: EngineRun, http: HttpLimitRun): EngineReport {
-  const entry = (scenario: HttpScenario): ParsecEntry => {
+  const entry = (scenario: LimitScenario): ParsecEntry => {
     const measured = run.parsec[scenario];
     return {
       ...measured,
@@ -62,9 +74,13 @@ export function engineReport(engine: Engine, run: EngineRun, http: HttpLimitRun)
       vsDbLimit: ratio(measured.requestsPerSec, run.dbLimit[DB_STATEMENT[scenario]].queriesPerSec),
     };
   };
+  const login: LoginEntry = { ...run.parsec.login, vsHashLimit: ratio(run.parsec.login.requestsPerSec, run.hashLimit.verificationsPerSec) };
   return {
-    parsec: { get: entry('get'), find: entry('find'), create: entry('create'), peakRssMB: megabytes(run.parsecPeakRssBytes) },
+    parsec: { get: entry('get'), find: entry('find'), create: entry('create'), me: entry('me'), login, peakRssMB: megabytes(run.parsecPeakRssBytes) },
     dbLimit: run.dbLimit,
+    hashLimit: run.hashLimit,
+    enumerationTiming: run.enumerationTiming,
+    sessionQueries: run.sessionQueries,
     ...(engine === 'postgres' ? { targets: targets(run, http) } : {}),
     sqlCheck: run.sqlCheck,
   };
@@ -81,6 +97,10 @@ export function failures(label: string, run: EngineRun | HttpLimitRun): string[]
     for (const [scenario, m] of Object.entries(run.dbLimit)) {
       if (m.errors > 0) found.push(`${label} database ${scenario}: ${m.errors} failed queries`);
     }
+    if (run.hashLimit.errors > 0) found.push(`${label} hashing limit: ${run.hashLimit.errors} failed verifications`);
+    // Only what invalidates the timings; the timings themselves (and identicalBodies) are reported, not judged.
+    const { unexpected, errors } = run.enumerationTiming;
+    if (unexpected > 0 || errors > 0) found.push(`${label} enumeration timing: ${errors} errors, ${unexpected} responses other than 404 {code: 101}`);
   }
   return found;
 }

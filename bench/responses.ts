@@ -9,6 +9,8 @@ export interface CapturedResponses {
   readonly get: CapturedResponse;
   readonly find: CapturedResponse;
   readonly create: CapturedResponse;
+  /** `GET /users/me` with a session token. */
+  readonly me: CapturedResponse;
 }
 
 /** Headers Node sets per response itself; copying them would duplicate or falsify them. */

@@ -31,7 +31,9 @@ async function runCleanups(): Promise<void> {
 
 /** A generous bound on the whole run, so a hang anywhere still ends the process (and its children). */
 function startWatchdog(settings: BenchSettings): void {
-  const measurements = 3 + 2 * 6;
+  // HTTP limit: 4 routes. Per engine: 5 Parsec routes, the hashing limit, the enumeration check (counted
+  // twice: its one-connection pass is a fixed count of hashes) and 4 database statements.
+  const measurements = 4 + 2 * 11;
   const limitMs = (measurements * (settings.warmupSec + settings.durationSec + 5) + 600) * 1000;
   setTimeout(() => {
     progress(`watchdog: the run exceeded ${Math.round(limitMs / 1000)} s, aborting`);
@@ -77,7 +79,7 @@ async function main(): Promise<number> {
 
   const postgresPlan = await planPostgres();
   const pglite = await pgliteRun(settings);
-  const http = await benchHttpLimit(pglite.responses, pglite.ids, settings);
+  const http = await benchHttpLimit(pglite.responses, pglite.ids, pglite.users, settings);
   const postgres = 'skipped' in postgresPlan ? postgresPlan : await postgresRun(postgresPlan.baseUrl, settings);
 
   const found = [...failures('pglite', pglite), ...failures('http limit', http), ...('skipped' in postgres ? [] : failures('postgres', postgres))];

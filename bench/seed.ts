@@ -1,5 +1,5 @@
 import { capture, type CapturedResponses } from './responses.ts';
-import { CLIENT_HEADERS, MASTER_HEADERS, SCHEMA, item, paths, randomOf } from './workload.ts';
+import { CLIENT_HEADERS, MASTER_HEADERS, SCHEMA, credentials, item, paths, randomOf, type BenchUser } from './workload.ts';
 
 const BATCH_SIZE = 50;
 /** Batches in flight while seeding: enough to overlap round trips, few enough not to swamp PGlite. */
@@ -52,12 +52,58 @@ export async function seed(origin: string, rows: number): Promise<string[]> {
   return ids;
 }
 
+/**
+ * Sign-ups hash a password (scrypt, ~100 ms of CPU on libuv's 4-thread pool): more in flight would only
+ * queue on the pool, so a few at a time.
+ */
+const SIGN_UP_CONCURRENCY = 4;
+
+/** Signs up `count` users through `POST /users`; their sign-up session tokens are still unused. */
+export async function seedUsers(origin: string, count: number): Promise<BenchUser[]> {
+  const users: BenchUser[] = new Array<BenchUser>(count);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const n = next++;
+      const { username, password } = credentials(n);
+      const response = await expectStatus(await post(origin, paths.signUp, { username, password }, CLIENT_HEADERS), 201, 'sign-up');
+      const body = (await response.json()) as { objectId?: unknown; sessionToken?: unknown };
+      if (typeof body.objectId !== 'string' || typeof body.sessionToken !== 'string') throw new Error(`sign-up: unexpected body ${JSON.stringify(body)}`);
+      users[n] = { username, password, objectId: body.objectId, sessionToken: body.sessionToken };
+    }
+  };
+  await Promise.all(Array.from({ length: SIGN_UP_CONCURRENCY }, worker));
+  return users;
+}
+
+/** `POST /login`; resolves to the response, whatever its status. */
+export function logIn(origin: string, username: string, password: string): Promise<Response> {
+  return post(origin, paths.login, { username, password }, CLIENT_HEADERS);
+}
+
+/** `GET /users/me` with `token`, expected to answer 200. */
+export async function usersMe(origin: string, token: string): Promise<Response> {
+  const response = await fetch(origin + paths.me, { headers: { ...CLIENT_HEADERS, 'x-parse-session-token': token }, signal: timeout() });
+  return expectStatus(response, 200, 'users/me');
+}
+
+/** A fresh session token for `user` (never used, so its first use is a cold lookup). */
+export async function freshToken(origin: string, user: BenchUser): Promise<string> {
+  const response = await expectStatus(await logIn(origin, user.username, user.password), 200, 'login');
+  const body = (await response.json()) as { sessionToken?: unknown };
+  if (typeof body.sessionToken !== 'string') throw new Error(`login: no sessionToken in ${JSON.stringify(body)}`);
+  return body.sessionToken;
+}
+
 /** One real response per benchmarked route, checked for shape, for the bare server to replay. */
-export async function captureResponses(origin: string, ids: readonly string[], findLimit: number): Promise<CapturedResponses> {
+export async function captureResponses(origin: string, ids: readonly string[], findLimit: number, user: BenchUser): Promise<CapturedResponses> {
   const get = await capture(await expectStatus(await fetch(origin + paths.get(randomOf(ids)), { headers: CLIENT_HEADERS, signal: timeout() }), 200, 'get'));
   const find = await capture(await expectStatus(await fetch(origin + paths.find(findLimit), { headers: CLIENT_HEADERS, signal: timeout() }), 200, 'find'));
   const returned = (JSON.parse(find.body) as { results: unknown[] }).results.length;
   if (returned !== findLimit) throw new Error(`find returned ${returned} rows, the bench needs ${findLimit}`);
   const create = await capture(await expectStatus(await post(origin, paths.create, item(-1), CLIENT_HEADERS), 201, 'create'));
-  return { get, find, create };
+  const me = await capture(await usersMe(origin, user.sessionToken));
+  const who = (JSON.parse(me.body) as { objectId?: unknown }).objectId;
+  if (who !== user.objectId) throw new Error(`users/me answered for ${JSON.stringify(who)}, expected ${user.objectId}`);
+  return { get, find, create, me };
 }

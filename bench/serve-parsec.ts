@@ -5,12 +5,21 @@
  *   its hard-coded statements against the real ones without slowing the measured phase;
  * - `analyze` refreshes planner statistics after seeding, as autovacuum (PostgreSQL) or Parsec's own
  *   periodic VACUUM ANALYZE (PGlite) would in a server that has been up a while. Without it the planner
- *   sees a freshly filled table as empty and plans the find differently (see bench/README.md).
+ *   sees a freshly filled table as empty and plans the find differently (see bench/README.md);
+ * - `traceStart` / `traceStop` record every statement Parsec sends in between (in order, duplicates kept,
+ *   transactions included), for counting what one request costs; only used while no load is applied;
+ * - `explainSessionLookup` plans Parsec's session lookup for a token (after refreshing statistics);
+ * - `hashLimit` runs Parsec's `verifyPassword` in loops on this process's thread pool (see hash-limit.ts);
+ * - `drain` returns once every password hash already queued on the thread pool has run.
  */
-import type { Driver } from '../src/storage/driver.ts';
+import { createHash } from 'node:crypto';
+import type { Driver, SqlExecutor } from '../src/storage/driver.ts';
 import { createParsec } from '../src/server.ts';
 import { testConfig } from '../test/helpers/server.ts';
 import { runChild } from './child-main.ts';
+import { measureHashLimit, verifyOnce, type HashLimitRequest } from './hash-limit.ts';
+import { summarize, TRANSACTION_MARK, type SessionLookupPlan } from './session-plan.ts';
+import { sql } from './workload.ts';
 
 interface ParsecChildArgs {
   readonly databaseURI: string;
@@ -18,19 +27,91 @@ interface ParsecChildArgs {
   readonly maxLimit: number;
 }
 
-/** Wraps `driver.query` to collect statement texts; the returned function restores the original. */
-function recordSql(driver: Driver, seen: Set<string>): () => void {
-  // Kept as the very function object (not a bound copy) so restoring leaves the driver exactly as it was.
-  const original = Object.getOwnPropertyDescriptor(driver, 'query');
-  const bound = driver.query.bind(driver);
-  driver.query = <Row>(sql: string, params?: readonly unknown[]) => {
-    seen.add(sql);
-    return bound<Row>(sql, params);
-  };
+/** Replaces one method of the driver; the returned function puts the very original property back. */
+function patch<K extends 'query' | 'transaction'>(driver: Driver, key: K, replacement: Driver[K]): () => void {
+  const own = Object.getOwnPropertyDescriptor(driver, key);
+  driver[key] = replacement;
   return () => {
-    if (original !== undefined) Object.defineProperty(driver, 'query', original);
-    else delete (driver as Partial<Driver>).query; // it was inherited: uncover the prototype's again
+    if (own !== undefined) Object.defineProperty(driver, key, own);
+    else delete (driver as Partial<Driver>)[key]; // it was inherited: uncover the prototype's again
   };
+}
+
+/** Passes the text of every statement Parsec sends through `driver`, in or out of a transaction, to `tap`. */
+function tapSql(driver: Driver, tap: (sql: string) => void): () => void {
+  const query = driver.query.bind(driver);
+  const transaction = driver.transaction.bind(driver);
+  const restoreQuery = patch(driver, 'query', <Row>(text: string, params?: readonly unknown[]) => {
+    tap(text);
+    return query<Row>(text, params);
+  });
+  const restoreTransaction = patch(driver, 'transaction', <T>(work: (tx: SqlExecutor) => Promise<T>) => {
+    tap(TRANSACTION_MARK);
+    return transaction((tx) =>
+      work({
+        query: <Row>(text: string, params?: readonly unknown[]) => {
+          tap(text);
+          return tx.query<Row>(text, params);
+        },
+      }),
+    );
+  });
+  return () => {
+    restoreTransaction();
+    restoreQuery();
+  };
+}
+
+async function refreshStatistics(driver: Driver, tables = '"BenchItem", "_User", "_Session"'): Promise<void> {
+  if (driver.kind === 'pglite') await driver.maintain();
+  else await driver.query(`ANALYZE ${tables}`);
+}
+
+/** `_Session` rows of a modest production app, for planning the lookup at a realistic size. */
+const SESSIONS_AT_SCALE = 10_000;
+
+/** Carries a result out of a transaction that must roll back. */
+class Rollback<T> extends Error {
+  constructor(readonly value: T) {
+    super('rollback');
+  }
+}
+
+async function sessionRows(db: SqlExecutor): Promise<number> {
+  const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM "_Session"');
+  return rows[0]?.n ?? -1;
+}
+
+/**
+ * Plans Parsec's session lookup for `token` twice: on `_Session` as the bench left it (a few hundred rows,
+ * where a sequential scan is the planner's right choice), and with `SESSIONS_AT_SCALE` synthetic sessions
+ * added and analyzed inside a transaction that is then rolled back (nothing of them remains but the
+ * row-count estimate in pg_class, which the planner rescales to the table's real size anyway).
+ */
+async function explainSessionLookup(driver: Driver, token: string): Promise<SessionLookupPlan> {
+  await refreshStatistics(driver, '"_Session"');
+  const explain = `EXPLAIN (FORMAT JSON) ${sql.sessionLookup}`;
+  // Parsec's token hash (SHA-256, hex), computed here so the bench does not depend on a helper's name.
+  // Only the value's shape matters to the plan of a unique-index equality.
+  const params = [createHash('sha256').update(token, 'utf8').digest('hex')];
+  const asIs = { ...summarize((await driver.query<Record<string, unknown>>(explain, params)).rows), sessionRows: await sessionRows(driver) };
+  try {
+    await driver.transaction(async (tx) => {
+      await tx.query(
+        'INSERT INTO "_Session" ("objectId", "createdAt", "updatedAt", "_rperm", "_wperm", "user", "expiresAt", "_session_token_hash") ' +
+          "SELECT 'bench' || g, now(), now(), ARRAY['benchUser'], ARRAY['benchUser'], 'benchUser', now() + interval '1 year', " +
+          "encode(sha256(('bench-session-' || g)::bytea), 'hex') FROM generate_series(1, $1::int) AS g",
+        [SESSIONS_AT_SCALE],
+      );
+      await tx.query('ANALYZE "_Session"');
+      const plan = summarize((await tx.query<Record<string, unknown>>(explain, params)).rows);
+      throw new Rollback({ ...plan, sessionRows: await sessionRows(tx) });
+    });
+  } catch (error) {
+    if (error instanceof Rollback) return { ...asIs, atScale: error.value as SessionLookupPlan['atScale'] };
+    throw error;
+  }
+  throw new Error('explainSessionLookup: the planning transaction did not roll back');
 }
 
 await runChild(async () => {
@@ -45,8 +126,10 @@ await runChild(async () => {
       vacuumIntervalMs: 0,
     }),
   );
+  const { driver } = parsec.services;
   const seen = new Set<string>();
-  let restore: (() => void) | undefined = recordSql(parsec.services.driver, seen);
+  let restore: (() => void) | undefined = tapSql(driver, (text) => seen.add(text));
+  let trace: { statements: string[]; restore: () => void } | undefined;
   await parsec.app.listen({ port: 0, host: '127.0.0.1' });
   const address = parsec.app.server.address();
   if (typeof address !== 'object' || address === null) throw new Error('Parsec is not listening on a TCP port');
@@ -55,15 +138,34 @@ await runChild(async () => {
     close: () => parsec.close(),
     commands: {
       analyze: async () => {
-        const { driver } = parsec.services;
-        if (driver.kind === 'pglite') await driver.maintain();
-        else await driver.query('ANALYZE "BenchItem"');
+        await refreshStatistics(driver);
         return true;
       },
       sql: () => {
         restore?.();
         restore = undefined;
         return [...seen];
+      },
+      traceStart: () => {
+        if (restore !== undefined || trace !== undefined) throw new Error('traceStart: already recording');
+        const statements: string[] = [];
+        trace = { statements, restore: tapSql(driver, (text) => statements.push(text)) };
+        return true;
+      },
+      traceStop: () => {
+        if (trace === undefined) throw new Error('traceStop: not recording');
+        trace.restore();
+        const { statements } = trace;
+        trace = undefined;
+        return statements;
+      },
+      explainSessionLookup: (payload) => explainSessionLookup(driver, (payload as { token: string }).token),
+      hashLimit: (payload) => measureHashLimit(payload as HashLimitRequest),
+      drain: async () => {
+        await verifyOnce();
+        // The logins whose hash ran just before ours still send a statement or two: let them finish.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return true;
       },
     },
   };

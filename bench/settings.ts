@@ -10,6 +10,8 @@ export interface BenchSettings {
   readonly seedRows: number;
   /** Rows a find returns. */
   readonly findLimit: number;
+  /** Users signed up before the logins and `/users/me` (each sign-up hashes a password, so not many). */
+  readonly users: number;
   readonly quick: boolean;
 }
 
@@ -31,6 +33,7 @@ export function readSettings(argv: readonly string[]): BenchSettings {
     warmupSec: positiveInt('BENCH_WARMUP', quick ? 1 : 2),
     seedRows: 10_000,
     findLimit: 100,
+    users: 50,
     quick,
   };
 }

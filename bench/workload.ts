@@ -41,9 +41,30 @@ export const paths = {
   find: (limit: number) => `/parse/classes/${CLASS_NAME}?where=${encodeURIComponent(JSON.stringify({ group: FIND_GROUP }))}&limit=${limit}`,
   batch: '/parse/batch',
   schema: `/parse/schemas/${CLASS_NAME}`,
+  signUp: '/parse/users',
+  login: '/parse/login',
+  me: '/parse/users/me',
 };
 
+/** A user signed up during seeding: credentials for the logins, the sign-up's token for `/users/me`. */
+export interface BenchUser {
+  readonly username: string;
+  readonly password: string;
+  readonly objectId: string;
+  readonly sessionToken: string;
+}
+
+export const credentials = (n: number): { username: string; password: string } => ({ username: `bench-user-${n}`, password: `bench-password-${n}` });
+
+/**
+ * The two failing logins of the enumeration check: an existing user with a wrong password, and a username
+ * that does not exist (same length as the real ones, same password), so only the account's existence differs.
+ */
+export const knownWrongLogin = (user: BenchUser): { username: string; password: string } => ({ username: user.username, password: 'wrong-password-0' });
+export const unknownLogin = (n: number): { username: string; password: string } => ({ username: `bench-gone-${n}`, password: 'wrong-password-0' });
+
 const COLUMNS = 't0."objectId", t0."createdAt", t0."updatedAt", t0."_rperm", t0."_wperm", t0."name", t0."score", t0."group"';
+const USER_COLUMNS = 't0."objectId", t0."createdAt", t0."updatedAt", t0."_rperm", t0."_wperm", t0."username", t0."email", t0."emailVerified", t0."authData"';
 const PUBLIC = ['*'];
 
 export const sql = {
@@ -52,6 +73,10 @@ export const sql = {
   insert:
     'INSERT INTO "BenchItem" ("objectId", "createdAt", "updatedAt", "_rperm", "_wperm", "name", "score", "group") ' +
     'VALUES ($2::text, $1::timestamptz, $1::timestamptz, $3::text[], $4::text[], $5::text, $6::float8, $7::float8)',
+  /** `/users/me` (and login) read the user as that user: `_rperm && ['*', userId]`. */
+  userGet: `SELECT ${USER_COLUMNS} FROM "_User" AS t0 WHERE (t0."objectId" = $1::text) AND (t0."_rperm" && $2::text[]) LIMIT $3::int8 OFFSET $4::int8`,
+  /** A cold session token: the one lookup by token hash (a warm one costs none). Not load-tested; used to classify statements. */
+  sessionLookup: 'SELECT "objectId", "user", "expiresAt", "restricted" FROM "_Session" WHERE "_session_token_hash" = $1::text',
 } as const;
 
 export const sqlParams = {
@@ -61,6 +86,7 @@ export const sqlParams = {
     const { name, score, group } = item(n);
     return [new Date().toISOString(), objectId(), PUBLIC, PUBLIC, name, score, group];
   },
+  userGet: (userId: string): unknown[] => [userId, ['*', userId], 1, 0],
 };
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
