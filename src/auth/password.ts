@@ -1,5 +1,6 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import bcrypt from 'bcryptjs';
+import { passwordHashing } from './hashing-limit.ts';
 
 /**
  * Password hashing. New hashes use scrypt from Node's crypto (memory-hard; runs on the libuv thread pool,
@@ -12,9 +13,12 @@ const KEY_LENGTH = 32;
 const PREFIX = '$scrypt$';
 
 function scrypt(password: string, salt: Buffer, keyLength: number, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scryptCallback(password.normalize('NFKC'), salt, keyLength, options, (error, key) => (error ? reject(error) : resolve(key)));
-  });
+  return passwordHashing.run(
+    () =>
+      new Promise((resolve, reject) => {
+        scryptCallback(password.normalize('NFKC'), salt, keyLength, options, (error, key) => (error ? reject(error) : resolve(key)));
+      }),
+  );
 }
 
 const memoryFor = (N: number, r: number, p: number): number => 128 * N * r * p + 8 * 1024 * 1024;
@@ -52,7 +56,7 @@ export async function verifyPassword(password: string, stored: string | null | u
     const scryptMatch = SCRYPT_HASH.exec(stored);
     if (scryptMatch !== null) return verifyScrypt(password, scryptMatch);
     if (BCRYPT_HASH.test(stored)) {
-      const ok = await bcrypt.compare(password, stored);
+      const ok = await passwordHashing.run(() => bcrypt.compare(password, stored));
       return { ok, needsRehash: ok };
     }
   }
