@@ -3,7 +3,9 @@ import type { ClassSchema } from '../schema/types.ts';
 
 export type JsonRecord = Record<string, unknown>;
 
+/** Finds select dates pre-formatted (see compile-find); other paths hand over Date objects. */
 function iso(value: unknown): string {
+  if (typeof value === 'string') return value;
   return value instanceof Date ? value.toISOString() : new Date(String(value)).toISOString();
 }
 

@@ -26,7 +26,20 @@ function selectList(schema: ClassSchema, keys: ReadonlySet<string> | undefined, 
   const columns = storedColumns(schema).filter(
     (column) => always.has(column) || ((keys === undefined || keys.has(column)) && !excludeKeys.has(column)),
   );
-  return columns.map((column) => `${alias}.${ident(column)}`).join(', ');
+  return columns
+    .map((column) => {
+      const sql = `${alias}.${ident(column)}`;
+      // Dates leave the database already in Parse's wire form: formatting them in SQL is far cheaper than
+      // parsing them into JavaScript Dates and back (the largest cost of a 100-row find in the profile).
+      return isDateColumn(schema, column) ? `to_char(${sql} AT TIME ZONE 'UTC', '${ISO_FORMAT}') AS ${ident(column)}` : sql;
+    })
+    .join(', ');
+}
+
+const ISO_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"';
+
+function isDateColumn(schema: ClassSchema, column: string): boolean {
+  return column === 'createdAt' || column === 'updatedAt' || schema.fields.get(column)?.type === 'Date';
 }
 
 export function compileFind(query: FindQuery, schema: ClassSchema, base: Omit<CompileContext, 'params' | 'aliases'>): CompiledStatement {
