@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import pg from 'pg';
 import { SchemaStore } from '../src/schema/schema-store.ts';
 import { sqlState, withTransaction, type Driver } from '../src/storage/driver.ts';
 import { openDriver } from '../src/storage/drivers/open.ts';
-import { engines, type Engine } from './helpers/server.ts';
+import { engines, freshPostgresDatabase, type Engine } from './helpers/server.ts';
 
 /** A driver on a fresh database of the given engine, and how to throw it away. */
 async function openTestDriver(engine: Engine): Promise<{ driver: Driver; dispose: () => Promise<void> }> {
@@ -13,23 +11,13 @@ async function openTestDriver(engine: Engine): Promise<{ driver: Driver; dispose
     const driver = await openDriver({ databaseURI: 'memory://', poolSize: 1, statementTimeoutMs: 5000 });
     return { driver, dispose: () => driver.close() };
   }
-  const base = process.env.PARSEC_TEST_DATABASE_URL as string;
-  const name = `parsec_s_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  const driver = await openDriver({ databaseURI: url.toString(), poolSize: 4, statementTimeoutMs: 1000 });
+  const database = await freshPostgresDatabase();
+  const driver = await openDriver({ databaseURI: database.uri, poolSize: 4, statementTimeoutMs: 1000 });
   return {
     driver,
     async dispose() {
       await driver.close();
-      const client = new pg.Client({ connectionString: base });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
+      await database.drop();
     },
   };
 }

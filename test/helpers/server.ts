@@ -59,7 +59,7 @@ export function testConfig(overrides: Partial<ParsecConfig> = {}): ParsecConfig 
 }
 
 /** A fresh, empty PostgreSQL database per test server, dropped when the server stops. */
-async function freshPostgresDatabase(): Promise<{ uri: string; drop: () => Promise<void> }> {
+export async function freshPostgresDatabase(): Promise<{ uri: string; drop: () => Promise<void> }> {
   const base = process.env.PARSEC_TEST_DATABASE_URL as string;
   const name = `parsec_t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: base });
