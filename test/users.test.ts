@@ -185,12 +185,12 @@ for (const engine of engines()) {
     });
 
     test('an expired session is refused even right after it was cached', async () => {
-      const short = await startTestServer(engine, { sessionLength: 1 });
+      const short = await startTestServer(engine, { sessionLength: 3 });
       try {
         const created = await call(short.url, '/users', { method: 'POST', body: { username: 'brief', password: 'pw' } });
         const token = created.body.sessionToken as string;
         assert.equal((await call(short.url, '/users/me', as(token))).status, 200, 'cached now');
-        await new Promise((resolve) => setTimeout(resolve, 1100));
+        await new Promise((resolve) => setTimeout(resolve, 3100));
         const expired = await call(short.url, '/users/me', as(token));
         assert.deepEqual(expired.body, { code: 209, error: 'Session token is expired.' });
       } finally {
