@@ -15,7 +15,7 @@ import { registerClassRoutes } from './routes/classes.ts';
 import { registerSchemaRoutes } from './routes/schemas.ts';
 import { registerSessionRoutes } from './routes/sessions.ts';
 import { registerUserRoutes } from './routes/users.ts';
-import { parseJsonBody } from './safe-json.ts';
+import { parseJsonBody } from '../query/safe-json.ts';
 
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',

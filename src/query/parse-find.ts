@@ -1,5 +1,5 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
-import { assertSafeJson } from '../http/safe-json.ts';
+import { assertSafeJson } from './safe-json.ts';
 import { parseFieldRef, parseWhere } from './parse-where.ts';
 import type { FindQuery, OrderKey } from './tree.ts';
 
