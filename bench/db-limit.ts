@@ -1,7 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
-import { round } from './latency.ts';
-import { describeError, loops } from './loops.ts';
+import { measureLoops } from './loops.ts';
 import type { BenchSettings } from './settings.ts';
 import { randomOf, sql, sqlParams, type BenchUser } from './workload.ts';
 
@@ -79,17 +78,6 @@ export async function measureDb(
   settings: BenchSettings,
 ): Promise<DbMeasurement> {
   const next = statementFor(scenario, executor, input);
-  const warmup = await loops(settings.connections, settings.warmupSec, next);
-  const measured = await loops(settings.connections, settings.durationSec, next);
-  const errors = warmup.errors + measured.errors;
-  const firstError = warmup.firstError ?? measured.firstError;
-  if (errors > 0) process.stderr.write(`[bench] database limit ${scenario}: ${errors} failed queries, first: ${describeError(firstError)}\n`);
-  const [p50 = Number.NaN, p99 = Number.NaN] = measured.latency.percentiles(50, 99);
-  return {
-    queriesPerSec: round(measured.completed / measured.seconds, 1),
-    p50Ms: round(p50, 2),
-    p99Ms: round(p99, 2),
-    queries: measured.completed,
-    errors,
-  };
+  const summary = await measureLoops(`database limit ${scenario}`, settings.connections, settings.warmupSec, settings.durationSec, next);
+  return { queriesPerSec: summary.perSec, p50Ms: summary.p50Ms, p99Ms: summary.p99Ms, queries: summary.completed, errors: summary.errors };
 }

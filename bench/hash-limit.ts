@@ -5,8 +5,7 @@
  * exactly the hashing work of one successful login.
  */
 import { hashPassword, verifyPassword } from '../src/auth/password.ts';
-import { round } from './latency.ts';
-import { describeError, loops } from './loops.ts';
+import { measureLoops } from './loops.ts';
 
 export interface HashLimit {
   readonly verificationsPerSec: number;
@@ -37,18 +36,14 @@ export async function verifyOnce(): Promise<void> {
 
 export async function measureHashLimit({ concurrency, warmupSec, durationSec }: HashLimitRequest): Promise<HashLimit> {
   await verifyOnce();
-  const warmup = await loops(concurrency, warmupSec, verifyOnce);
-  const measured = await loops(concurrency, durationSec, verifyOnce);
-  const errors = warmup.errors + measured.errors;
-  if (errors > 0) process.stderr.write(`[bench child] hashing limit: ${errors} failed verifications, first: ${describeError(warmup.firstError ?? measured.firstError)}\n`);
-  const [p50 = Number.NaN, p99 = Number.NaN] = measured.latency.percentiles(50, 99);
+  const summary = await measureLoops('hashing limit', concurrency, warmupSec, durationSec, verifyOnce);
   const pool = Number(process.env.UV_THREADPOOL_SIZE);
   return {
-    verificationsPerSec: round(measured.completed / measured.seconds, 1),
-    p50Ms: round(p50, 2),
-    p99Ms: round(p99, 2),
-    verifications: measured.completed,
-    errors,
+    verificationsPerSec: summary.perSec,
+    p50Ms: summary.p50Ms,
+    p99Ms: summary.p99Ms,
+    verifications: summary.completed,
+    errors: summary.errors,
     threadPool: Number.isInteger(pool) && pool > 0 ? pool : 4,
   };
 }

@@ -1,4 +1,4 @@
-import { LatencyRecorder } from './latency.ts';
+import { LatencyRecorder, round } from './latency.ts';
 
 export interface LoopRun {
   readonly latency: LatencyRecorder;
@@ -40,4 +40,31 @@ export async function loops(concurrency: number, durationSec: number, next: () =
 
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : JSON.stringify(error);
+}
+
+export interface LoopSummary {
+  readonly perSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly completed: number;
+  readonly errors: number;
+}
+
+/**
+ * A warm-up run, then the measured run, summarised; failures of either are counted and the first one is
+ * reported on stderr under `label`.
+ */
+export async function measureLoops(
+  label: string,
+  concurrency: number,
+  warmupSec: number,
+  durationSec: number,
+  next: () => Promise<unknown>,
+): Promise<LoopSummary> {
+  const warmup = await loops(concurrency, warmupSec, next);
+  const measured = await loops(concurrency, durationSec, next);
+  const errors = warmup.errors + measured.errors;
+  if (errors > 0) process.stderr.write(`[bench] ${label}: ${errors} failures, first: ${describeError(warmup.firstError ?? measured.firstError)}\n`);
+  const [p50 = Number.NaN, p99 = Number.NaN] = measured.latency.percentiles(50, 99);
+  return { perSec: round(measured.completed / measured.seconds, 1), p50Ms: round(p50, 2), p99Ms: round(p99, 2), completed: measured.completed, errors };
 }
