@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ParsecConfig } from './config/types.ts';
 import { buildApp } from './http/app.ts';
+import { rolePlugin } from './security/role-plugin.ts';
+import { RoleStore } from './security/role-store.ts';
 import type { Services } from './rest/services.ts';
 import { SchemaStore } from './schema/schema-store.ts';
 import type { Driver } from './storage/driver.ts';
@@ -35,9 +37,10 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
     const schemas = await SchemaStore.open(driver);
     await ensureUserClasses(driver, schemas);
     const sessions = new SessionStore(driver, config);
-    const plugins = new Map([userPlugin(config, sessions), sessionPlugin(sessions)].map((plugin) => [plugin.className, plugin]));
+    const roles = new RoleStore(driver);
+    const plugins = new Map([userPlugin(config, sessions), sessionPlugin(sessions), rolePlugin(roles)].map((plugin) => [plugin.className, plugin]));
     const mail = options.mail ?? (config.emailAdapter === undefined ? undefined : await loadEmailAdapter(config.emailAdapter, options.cwd ?? process.cwd()));
-    const { app, services } = buildApp({ config, driver, schemas, plugins, sessions, mail });
+    const { app, services } = buildApp({ config, driver, schemas, plugins, sessions, roles, mail });
     const timers = driver.kind === 'pglite' ? scheduleMaintenance(driver, config.vacuumIntervalMs, app.log) : [];
     let closing: Promise<void> | undefined;
     return {

@@ -166,12 +166,24 @@ test('options that protect the app and are not implemented are errors', async ()
   for (const [key, value] of [
     ['rateLimit', [{ requestPath: '/login', requestTimeWindow: 60000, requestCount: 5 }]],
     ['preventSignupWithUnverifiedEmail', true],
-    ['protectedFields', { _User: { '*': ['email'] } }],
+    ['userSensitiveFields', ['phone']],
     ['allowOrigin', 'https://app.example.com'],
   ] as const) {
     const { cwd, file } = await withConfigFile({ appId: 'a', masterKey: MASTER, [key]: value });
     const problems = expectProblems(await loadConfig({ argv: ['--config', file], env: {}, cwd }));
     assertLine(problems, new RegExp(`${key}: `), /less protected/);
+  }
+});
+
+test('protectedFields is read, validated and defaults to hiding _User.email', async () => {
+  const cwd = await tempDir();
+  const defaults = expectOk(await loadConfig({ argv: [], env: { PARSEC_APP_ID: 'a', PARSEC_MASTER_KEY: MASTER }, cwd }));
+  assert.deepEqual(defaults.config.protectedFields, { _User: { '*': ['email'] } });
+  const set = expectOk(await loadConfig({ argv: [], env: { PARSEC_APP_ID: 'a', PARSEC_MASTER_KEY: MASTER, PARSEC_PROTECTED_FIELDS: '{"Note":{"*":["secret"],"role:Staff":[]}}' }, cwd }));
+  assert.deepEqual(set.config.protectedFields, { Note: { '*': ['secret'], 'role:Staff': [] } });
+  for (const bad of ['{"Note":{"*":"secret"}}', '{"Note":{"bad audience!":["x"]}}', '[]', '{"1x":{}}']) {
+    const problems = expectProblems(await loadConfig({ argv: [], env: { PARSEC_APP_ID: 'a', PARSEC_MASTER_KEY: MASTER, PARSEC_PROTECTED_FIELDS: bad }, cwd }));
+    assertLine(problems, /PARSEC_PROTECTED_FIELDS/, /invalid|must be/);
   }
 });
 

@@ -30,7 +30,12 @@ export interface SessionResolver {
   resolve(token: unknown): Promise<{ readonly sessionId: string; readonly userId: string }>;
 }
 
-export function createAuthenticator(config: ParsecConfig, sessions: SessionResolver): Authenticator {
+/** The role lookup the authenticator needs (the RoleStore). */
+export interface RoleResolver {
+  rolesOf(userId: string): Promise<readonly string[]>;
+}
+
+export function createAuthenticator(config: ParsecConfig, sessions: SessionResolver, roles: RoleResolver): Authenticator {
   const masterAllowed = createIpAllowList(config.masterKeyIps);
   const clientKeys = Object.entries(config.clientKeys).filter(([, key]) => typeof key === 'string' && key !== '');
   return async (credentials, ip, path) => {
@@ -53,7 +58,7 @@ export function createAuthenticator(config: ParsecConfig, sessions: SessionResol
     return Object.freeze({
       kind: 'user',
       userId: session.userId,
-      roles: Object.freeze([]),
+      roles: await roles.rolesOf(session.userId),
       sessionId: session.sessionId,
       sessionToken: credentials.sessionToken,
     });

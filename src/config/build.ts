@@ -70,6 +70,7 @@ export function buildConfig({ values, databaseURI, cloud }: Resolved): ParsecCon
     extendSessionOnUse: need(values, 'extendSessionOnUse'),
     revokeSessionOnPasswordReset: need(values, 'revokeSessionOnPasswordReset'),
     enforcePrivateUsers: need(values, 'enforcePrivateUsers'),
+    protectedFields: need(values, 'protectedFields'),
     allowGetLogin: need(values, 'allowGetLogin'),
     accountLockout: accountLockout === false ? undefined : accountLockout,
     passwordPolicy: values.passwordPolicy === undefined || values.passwordPolicy === false ? undefined : values.passwordPolicy,

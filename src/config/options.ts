@@ -40,6 +40,7 @@ export interface OptionValues {
   extendSessionOnUse: boolean;
   revokeSessionOnPasswordReset: boolean;
   enforcePrivateUsers: boolean;
+  protectedFields: types.ProtectedFieldsOption;
   allowGetLogin: boolean;
   verifyUserEmails: boolean;
   preventLoginWithUnverifiedEmail: boolean;
@@ -291,6 +292,12 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     default: true,
     env: 'PARSEC_ENFORCE_PRIVATE_USERS',
     help: 'New users get no public read access in their default ACL.',
+  },
+  protectedFields: {
+    type: types.protectedFields,
+    default: Object.freeze({ _User: Object.freeze({ '*': Object.freeze(['email']) }) }),
+    env: 'PARSEC_PROTECTED_FIELDS',
+    help: 'Per class, fields hidden from an audience and refused in its queries, added to each class\'s own protectedFields; JSON in the variable.',
   },
   allowGetLogin: {
     type: types.boolean,

@@ -94,6 +94,8 @@ export interface ParsecConfig {
   readonly revokeSessionOnPasswordReset: boolean;
   /** New users' default ACL has no public read. */
   readonly enforcePrivateUsers: boolean;
+  /** Parse's `protectedFields` option, merged into every class's own rules. */
+  readonly protectedFields: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
   /** Accept `GET /login` (passwords in URLs); off by default. */
   readonly allowGetLogin: boolean;
   /** undefined: accounts are never locked (`accountLockout: false`). */

@@ -90,7 +90,6 @@ const table: Readonly<Record<string, UnsupportedOption>> = {
   requestContextMiddleware: error('the custom middleware, which may perform access checks, would not run'),
 
   // Data protection.
-  protectedFields: error('the configured fields would not be hidden from other users'),
   userSensitiveFields: error('the configured user fields would not be hidden from other users'),
   schema: error('the class definitions, including their class-level permissions, would not be applied'),
   // Ignoring a prefix would put this app's data in the same tables as another app sharing the database.

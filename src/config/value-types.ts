@@ -374,3 +374,49 @@ export const emailAdapter: ValueType<EmailAdapterOption | false> = {
   fromJson: (value) => (typeof value === 'string' && value !== '' ? ok({ module: value, options: {} }) : emailAdapterObject.fromJson(value)),
   fromText: (text) => (text.trim().startsWith('{') || text === 'false' ? emailAdapterObject.fromText(text) : ok({ module: text, options: {} })),
 };
+
+export type ProtectedFieldsOption = Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
+
+const CLASS_NAME = /^(_?[A-Za-z][A-Za-z0-9_]*)$/;
+const AUDIENCE = /^(\*|authenticated|role:[A-Za-z0-9_ -]+|userField:[A-Za-z][A-Za-z0-9_]*|[A-Za-z0-9_-]{1,64})$/;
+
+function readProtectedFields(value: unknown): Parsed<ProtectedFieldsOption> {
+  const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isRecord(value)) return fail(`must be an object like {"_User": {"*": ["email"]}}, got ${jsonKind(value)} ${shown(value, false)}`);
+  const problems: string[] = [];
+  const result: Record<string, Record<string, readonly string[]>> = {};
+  for (const [className, rules] of Object.entries(value)) {
+    if (!CLASS_NAME.test(className)) problems.push(`${JSON.stringify(className)} is not a class name`);
+    if (!isRecord(rules)) {
+      problems.push(`${className} must map audiences to field lists`);
+      continue;
+    }
+    const audiences: Record<string, readonly string[]> = {};
+    for (const [audience, list] of Object.entries(rules)) {
+      if (!AUDIENCE.test(audience)) problems.push(`${JSON.stringify(audience)} in ${className} is not "*", "authenticated", "role:Name", "userField:field" or a user id`);
+      if (!Array.isArray(list) || !list.every((f) => typeof f === 'string' && /^[A-Za-z][A-Za-z0-9_]*$/.test(f))) {
+        problems.push(`${className}.${audience} must be an array of field names`);
+        continue;
+      }
+      audiences[audience] = Object.freeze([...(list as string[])]);
+    }
+    result[className] = Object.freeze(audiences);
+  }
+  return problems.length > 0 ? fail(`is invalid: ${problems.join('; ')}`) : ok(Object.freeze(result));
+}
+
+/** Parse's `protectedFields`: fields hidden from (and not queryable by) an audience, per class. */
+export const protectedFields: ValueType<ProtectedFieldsOption> = {
+  label: '{"Class": {"*"|"authenticated"|"role:Name"|"userField:f"|userId: ["field", ...]}}',
+  secret: false,
+  fromJson: readProtectedFields,
+  fromText: (text) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return fail(`must be JSON like {"_User": {"*": ["email"]}}; got ${shown(text, false)}`);
+    }
+    return readProtectedFields(value);
+  },
+};

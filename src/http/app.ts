@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import { createAuthenticator } from '../auth/authenticate.ts';
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import type { Services } from '../rest/services.ts';
-import { accessPlanFor } from '../security/access.ts';
+import { callerAccess } from '../security/access.ts';
 import { extractRequest } from './credentials.ts';
 import { translateError } from './errors.ts';
 import { Router, type ApiResponse } from './router.ts';
@@ -83,7 +83,7 @@ export function buildApp(services: Omit<Services, 'log' | 'mail'> & { mail?: Ema
   const mount = config.mountPath;
   const serverPath = new URL(config.serverURL).pathname.replace(/\/$/, '');
   const router = buildRouter([...new Set([mount, serverPath])]);
-  const authenticate = createAuthenticator(config, services.sessions);
+  const authenticate = createAuthenticator(config, services.sessions, services.roles);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
@@ -102,7 +102,7 @@ export function buildApp(services: Omit<Services, 'log' | 'mail'> & { mail?: Ema
     try {
       const extracted = extractRequest(request.method, request.headers, parseJsonBody(request.body as Buffer | undefined));
       const auth = isTokenLinkPath(path) ? ANONYMOUS : await authenticate(extracted.credentials, request.ip, path);
-      const caller = { auth, access: accessPlanFor(auth, services.plugins), services: withLog };
+      const caller = { auth, access: callerAccess(auth, services), services: withLog };
       const query = request.query as Record<string, unknown>;
       return send(reply, await router.dispatch({ method: extracted.method, path, query, body: extracted.body, caller, inBatch: false }));
     } catch (error) {

@@ -90,15 +90,19 @@ export async function create(caller: Caller, className: string, body: unknown): 
   const { config, schemas, driver, plugins } = caller.services;
   const plugin = plugins.get(className);
   const current = schemas.get(className);
+  // The class-level permission decides before the body is even read: a caller who may not create learns
+  // nothing from validation or uniqueness errors (no account enumeration through sign-up).
   if (current === undefined) assertMayUseMissingClass(caller, className);
+  else caller.access.assertCreate(className, false);
   const parsed = withDefaults(current, parseWrite(body, { isCreate: true, allowCustomObjectId: config.allowCustomObjectId }));
   const objectId = parsed.objectId ?? newObjectId();
   const prepared = plugin?.prepareCreate === undefined ? { write: parsed, internal: [] } : await plugin.prepareCreate(caller, parsed, objectId);
   const { write } = prepared;
   assertRequiredFields(current, write, true);
   const additions = fieldsToAdd(className, current, write);
+  if (current !== undefined && additions.size > 0) caller.access.assertCreate(className, true);
   const createdAt = new Date();
-  const row = { objectId, createdAt, acl: write.acl ?? PUBLIC_ACL, values: initialValues(write.writes), internal: prepared.internal };
+  const row = { objectId, createdAt, acl: write.acl ?? caller.access.defaultAcl(className) ?? PUBLIC_ACL, values: initialValues(write.writes), internal: prepared.internal };
   let extra: JsonRecord | undefined;
   try {
     const simple = current !== undefined && additions.size === 0 && plugin?.afterCreate === undefined;

@@ -11,7 +11,7 @@ export async function destroy(caller: Caller, className: string, objectId: strin
   const { schemas, driver, plugins } = caller.services;
   const schema = schemas.get(className);
   if (schema === undefined) throw new ParseError(ErrorCode.OBJECT_NOT_FOUND, 'Object not found.');
-  const statement = compileDelete(className, schema, objectId, caller.access.writeFilter(className));
+  const statement = compileDelete(className, schema, objectId, caller.access.writeFilter(className, 'delete'));
   const relationFields = [...schema.fields].filter(([, field]) => field.type === 'Relation').map(([name]) => name);
   await withTransaction(driver, async (tx) => {
     const { rows } = await tx.query(statement.text, statement.params);

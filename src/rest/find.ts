@@ -5,6 +5,7 @@ import { assertClassServed, assertMayUseMissingClass } from './class-access.ts';
 import { encodeRow, type JsonRecord } from './encode.ts';
 import { applyIncludes } from './include.ts';
 import type { Caller } from './services.ts';
+import { assertQueryable } from '../security/query-fields.ts';
 
 export interface FindResult {
   results: JsonRecord[];
@@ -16,7 +17,11 @@ export function fileBaseUrl(caller: Caller): string {
   return `${serverURL}/files/${encodeURIComponent(appId)}`;
 }
 
-/** A find: one SELECT carrying the caller's read permission, one COUNT when asked, one query per include. */
+/**
+ * A find: the class-level permissions decide first (119 before anything else), a query naming a protected
+ * field is refused, then one SELECT carrying the caller's row permissions, one COUNT when asked, and one
+ * query per include; protected fields are removed from what comes back.
+ */
 export async function find(caller: Caller, query: FindQuery, operation: 'find' | 'get' = 'find'): Promise<FindResult> {
   assertClassServed(caller, query.className, query.count ? 'count' : operation);
   const { schemas, driver } = caller.services;
@@ -25,16 +30,30 @@ export async function find(caller: Caller, query: FindQuery, operation: 'find' |
     assertMayUseMissingClass(caller, query.className);
     return query.count ? { results: [], count: 0 } : { results: [] };
   }
-  const base = { schemaOf: (name: string) => schemas.get(name), access: caller.access };
-  const rows = query.limit === 0 ? [] : (await driver.query(...statement(compileFind(query, schema, base)))).rows;
+  const { access } = caller;
+  const wantsRows = !query.count || query.limit > 0;
+  if (wantsRows) access.readFilter(query.className, operation);
+  if (query.count) access.readFilter(query.className, 'count');
+  assertQueryable(access, query);
+  const base = { schemaOf: (name: string) => schemas.get(name), access };
+  const rows = query.limit === 0 ? [] : (await driver.query(...statement(compileFind(query, schema, { ...base, operation })))).rows;
   const results = rows.map((row) => encodeRow(schema, row, fileBaseUrl(caller)));
-  const plugin = caller.services.plugins.get(query.className);
-  if (plugin?.filterRead !== undefined) for (const result of results) plugin.filterRead(caller, result);
+  hideProtected(caller, query.className, results);
   if (query.keys !== undefined || query.excludeKeys.size > 0) project(results, query);
   await applyIncludes(caller, results, query.include);
   if (!query.count) return { results };
-  const counted = await driver.query<{ count: string | number }>(...statement(compileCount(query.className, query.where, schema, base)));
+  const counted = await driver.query<{ count: string | number }>(...statement(compileCount(query.className, query.where, schema, { ...base, operation: 'count' })));
   return { results, count: Number(counted.rows[0]?.count ?? 0) };
+}
+
+/** Removes what this caller may not see: the class's protected fields, and what its plugin hides. */
+export function hideProtected(caller: Caller, className: string, results: JsonRecord[]): void {
+  const hidden = caller.access.protectedFields(className);
+  const plugin = caller.services.plugins.get(className);
+  for (const result of results) {
+    for (const field of hidden.hiddenIn(result)) delete result[field];
+    plugin?.filterRead?.(caller, result);
+  }
 }
 
 /** Relation markers are not columns, so projection removes them here. */

@@ -75,7 +75,7 @@ export async function applyIncludes(caller: Caller, results: JsonRecord[], paths
           }));
         } catch (error) {
           // A class the caller may not reach leaves its pointers as they are, exactly like an unreadable row.
-          if (error instanceof ParseError && error.code === ErrorCode.OPERATION_FORBIDDEN) continue;
+          if (error instanceof ParseError && (error.code === ErrorCode.OPERATION_FORBIDDEN || error.code === ErrorCode.OBJECT_NOT_FOUND)) continue;
           throw error;
         }
         for (const object of objects) found.set(`${className}\u0000${String(object.objectId)}`, { __type: 'Object', className, ...object });

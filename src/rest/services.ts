@@ -4,6 +4,7 @@ import type { SchemaStore } from '../schema/schema-store.ts';
 import type { AccessPlan } from '../security/access.ts';
 import type { Driver } from '../storage/driver.ts';
 import type { EmailAdapter } from '../users/email.ts';
+import type { RoleStore } from '../security/role-store.ts';
 import type { SessionStore } from '../users/session-store.ts';
 import type { ClassPlugins } from './class-plugin.ts';
 
@@ -23,6 +24,8 @@ export interface Services {
   /** Server-managed classes (`_User`, `_Session`, …) by name. */
   readonly plugins: ClassPlugins;
   readonly sessions: SessionStore;
+  /** Role expansion per user (cached, cleared by every role change). */
+  readonly roles: RoleStore;
   /** Where account emails (password reset, verification) are sent. */
   readonly mail: EmailAdapter;
 }

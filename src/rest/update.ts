@@ -22,15 +22,17 @@ export async function update(caller: Caller, className: string, objectId: string
   assertClassServed(caller, className, 'update');
   const { schemas, driver, plugins } = caller.services;
   const plugin = plugins.get(className);
-  const parsed = parseWrite(body, { isCreate: false, allowCustomObjectId: false });
   const current = schemas.get(className);
   if (current === undefined) notFound();
+  // Class-level permission first, before the body is read.
+  caller.access.writeFilter(className, 'update');
+  const parsed = parseWrite(body, { isCreate: false, allowCustomObjectId: false });
   const prepared = plugin?.prepareUpdate === undefined ? { write: parsed, internal: [] } : await plugin.prepareUpdate(caller, objectId, parsed);
   const { write } = prepared;
   assertRequiredFields(current, write, false);
   const additions = fieldsToAdd(className, current, write);
   const updatedAt = new Date();
-  const writeFilter = caller.access.writeFilter(className);
+  const writeFilter = caller.access.writeFilter(className, 'update', additions.size > 0);
   // New fields, the row and its relations change together or not at all.
   const { schema, row, returned } = await withTransaction(driver, async (db) => {
     const schema = additions.size === 0 ? current : await schemas.ensureFields(className, additions, db);
@@ -47,7 +49,9 @@ export async function update(caller: Caller, className: string, objectId: string
   const response: JsonRecord = { updatedAt: updatedAt.toISOString() };
   if (returned.length > 0) {
     const encoded = encodeRow(schema, row, fileBaseUrl(caller));
-    for (const name of returned) response[name] = encoded[name] ?? null;
+    // An Increment of 0 on a protected field would otherwise read it back to a caller who may not see it.
+    const hidden = caller.access.protectedFields(className).hiddenIn(encoded);
+    for (const name of returned) if (!hidden.has(name)) response[name] = encoded[name] ?? null;
   }
   return response;
 }

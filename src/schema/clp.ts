@@ -10,7 +10,7 @@ const PRINCIPAL = /^(\*|requiresAuthentication|authenticated|role:[A-Za-z0-9_ -]
 const PROTECTED_AUDIENCE = /^(\*|authenticated|role:[A-Za-z0-9_ -]+|userField:[A-Za-z][A-Za-z0-9_]*|[A-Za-z0-9_-]{1,64})$/;
 const DEFAULT_FIELDS = new Set(['objectId', 'createdAt', 'updatedAt', 'ACL']);
 
-/** Parse's CLP when none is stored: everything public (the authorization issue makes this stricter). */
+/** Parse's CLP when none is stored: everything public. */
 export const DEFAULT_CLP: ClassLevelPermissions = Object.freeze({
   find: { '*': true },
   count: { '*': true },
@@ -85,5 +85,8 @@ export function validateClp(raw: unknown, fields: ReadonlyMap<string, FieldType>
       invalid(`${key} is not a valid operation for class level permissions`);
     }
   }
+  // Once permissions are set, an operation they do not name is granted to nobody but the master key.
+  for (const operation of OPERATIONS) result[operation] ??= {};
+  result.protectedFields ??= {};
   return result;
 }

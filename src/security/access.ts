@@ -1,28 +1,126 @@
 import { principals, type AuthContext } from '../auth/context.ts';
+import { parseAcl } from '../query/acl.ts';
 import { and, type Condition } from '../query/tree.ts';
+import type { StoredAcl } from '../query/write-tree.ts';
 import type { ClassPlugins } from '../rest/class-plugin.ts';
+import { DEFAULT_CLP } from '../schema/clp.ts';
+import type { ClassLevelPermissions, ClassSchema } from '../schema/types.ts';
 import type { ReadAccess } from '../storage/sql/context.ts';
+import { grantFor, type Grant } from './class-permissions.ts';
+import { mergeRules, NOTHING_PROTECTED, protectedFieldsFor, type ProtectedFieldRules, type ProtectedFields } from './protected-fields.ts';
 
-/**
- * The row-level permission predicates of one caller. They become part of the SQL of the very statement that
- * reads or writes, so checking and touching a row is one atomic step.
- */
-export interface AccessPlan extends ReadAccess {
-  writeFilter(className: string): Condition | undefined;
+export type ReadOperation = 'find' | 'get' | 'count';
+export type WriteOperation = 'update' | 'delete';
+
+/** What the access plan reads: the live schemas (for CLPs), the class plugins and the server options. */
+export interface AccessSources {
+  readonly plugins: ClassPlugins;
+  readonly schemaOf: (className: string) => ClassSchema | undefined;
+  /** The server option `protectedFields`, merged into every class's own rules. */
+  readonly protectedFields: Readonly<Record<string, ProtectedFieldRules>>;
 }
 
 /**
- * The caller's ACL predicate, combined with the row restriction a server-managed class adds (e.g. a user
- * sees only their own `_Session` rows). Master (and read-only master) reads and writes unrestricted.
+ * Everything one caller may do, as decisions and as predicates. Class-level permissions are decided here
+ * (denials throw the Parse error); row-level permissions (ACL, pointer permissions, a server class's own
+ * restriction) become part of the SQL of the very statement that reads or writes, so checking and
+ * touching a row is one atomic step. Every path — REST, batch, include, sub-queries, cloud code — asks this
+ * one object; none builds its own check.
  */
-export function accessPlanFor(auth: AuthContext, plugins: ClassPlugins): AccessPlan {
+export interface AccessPlan extends ReadAccess {
+  readonly auth: AuthContext;
+  /** Row restriction for a read, after the CLP allowed `operation` (else throws 119, or 101 for `requiresAuthentication`). */
+  readFilter(className: string, operation?: ReadOperation): Condition | undefined;
+  /** Row restriction for an update or delete; `addsFields` also requires `addField`. */
+  writeFilter(className: string, operation: WriteOperation, addsFields?: boolean): Condition | undefined;
+  /** Throws unless the caller may create objects of the class (and add the fields the create needs). */
+  assertCreate(className: string, addsFields: boolean): void;
+  /** The fields this caller may neither read nor query on the class. */
+  protectedFields(className: string): ProtectedFields;
+  /** The ACL an object created without one gets (the CLP's `ACL`, with `currentUser` resolved). */
+  defaultAcl(className: string): StoredAcl | undefined;
+}
+
+const NOTHING: Condition = { type: 'or', conditions: [] };
+
+function pointerCondition(grant: Grant, schema: ClassSchema | undefined, auth: AuthContext): Condition | undefined {
+  if (grant.kind === 'all') return undefined;
+  if (auth.kind !== 'user') return NOTHING;
+  const caller = { kind: 'pointer', className: '_User', objectId: auth.userId } as const;
+  const holdsCaller = grant.fields.flatMap((field): Condition[] => {
+    const type = schema?.fields.get(field);
+    const target = { field, path: [] };
+    if (type?.type === 'Pointer') return [{ type: 'compare', target, operator: '=', value: caller }];
+    if (type?.type === 'Array') return [{ type: 'all', target, values: [caller] }];
+    return [];
+  });
+  return { type: 'or', conditions: holdsCaller };
+}
+
+function resolveDefaultAcl(clp: ClassLevelPermissions, auth: AuthContext): StoredAcl | undefined {
+  if (clp.ACL === undefined) return undefined;
+  const acl = parseAcl(clp.ACL);
+  const resolve = (entries: readonly string[]): string[] =>
+    entries.flatMap((entry) => (entry !== 'currentUser' ? [entry] : auth.kind === 'user' ? [auth.userId] : []));
+  return { read: resolve(acl.read), write: resolve(acl.write) };
+}
+
+export function accessPlanFor(auth: AuthContext, sources: AccessSources): AccessPlan {
   const entries = principals(auth);
-  if (entries === undefined) return { readFilter: () => undefined, writeFilter: () => undefined };
+  const clpOf = (className: string): ClassLevelPermissions => sources.schemaOf(className)?.classLevelPermissions ?? DEFAULT_CLP;
+  const protectedCache = new Map<ClassSchema, ProtectedFields>();
+
+  if (entries === undefined) {
+    // Master and read-only master: no CLP, no ACL, nothing protected (read-only writes are refused earlier).
+    return {
+      auth,
+      readFilter: () => undefined,
+      writeFilter: () => undefined,
+      assertCreate: () => undefined,
+      protectedFields: () => NOTHING_PROTECTED,
+      defaultAcl: (className) => resolveDefaultAcl(clpOf(className), auth),
+    };
+  }
   const read: Condition = { type: 'access', column: '_rperm', principals: entries };
   const write: Condition = { type: 'access', column: '_wperm', principals: entries };
-  const withPlugin = (className: string, acl: Condition, mode: 'read' | 'write'): Condition => {
-    const extra = plugins.get(className)?.rowFilter?.(auth, mode);
-    return extra === undefined ? acl : and(acl, extra);
+  const rowFilter = (className: string, mode: 'read' | 'write'): Condition | undefined => sources.plugins.get(className)?.rowFilter?.(auth, mode);
+  const combine = (...conditions: (Condition | undefined)[]): Condition => and(...conditions.filter((c): c is Condition => c !== undefined));
+
+  return {
+    auth,
+    readFilter(className, operation = 'find') {
+      const schema = sources.schemaOf(className);
+      const grant = grantFor(schema?.classLevelPermissions ?? DEFAULT_CLP, auth, operation, className);
+      return combine(read, rowFilter(className, 'read'), pointerCondition(grant, schema, auth));
+    },
+    writeFilter(className, operation, addsFields = false) {
+      const schema = sources.schemaOf(className);
+      const clp = schema?.classLevelPermissions ?? DEFAULT_CLP;
+      const grant = grantFor(clp, auth, operation, className);
+      const fieldGrant = addsFields ? grantFor(clp, auth, 'addField', className) : undefined;
+      return combine(write, rowFilter(className, 'write'), pointerCondition(grant, schema, auth), fieldGrant && pointerCondition(fieldGrant, schema, auth));
+    },
+    assertCreate(className, addsFields) {
+      const clp = clpOf(className);
+      grantFor(clp, auth, 'create', className, true);
+      if (addsFields) grantFor(clp, auth, 'addField', className, true);
+    },
+    protectedFields(className) {
+      const schema = sources.schemaOf(className);
+      if (schema === undefined) return NOTHING_PROTECTED;
+      let computed = protectedCache.get(schema);
+      if (computed === undefined) {
+        const rules = mergeRules(schema.classLevelPermissions.protectedFields, sources.protectedFields[className]);
+        computed = protectedFieldsFor(rules, auth, className === '_User');
+        protectedCache.set(schema, computed);
+      }
+      return computed;
+    },
+    defaultAcl: (className) => resolveDefaultAcl(clpOf(className), auth),
   };
-  return { readFilter: (className) => withPlugin(className, read, 'read'), writeFilter: (className) => withPlugin(className, write, 'write') };
+}
+
+/** The plan for a caller of a running server (its schema cache, plugins and options). */
+export function callerAccess(auth: AuthContext, services: { readonly plugins: ClassPlugins; readonly schemas: { get(className: string): ClassSchema | undefined }; readonly config: { readonly protectedFields: Readonly<Record<string, ProtectedFieldRules>> } }): AccessPlan {
+  return accessPlanFor(auth, { plugins: services.plugins, schemaOf: (className) => services.schemas.get(className), protectedFields: services.config.protectedFields });
 }

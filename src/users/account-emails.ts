@@ -1,7 +1,7 @@
 import { MASTER } from '../auth/context.ts';
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import { isPlainObject } from '../query/values.ts';
-import { accessPlanFor } from '../security/access.ts';
+import { callerAccess } from '../security/access.ts';
 import type { Caller, Services } from '../rest/services.ts';
 import { update } from '../rest/update.ts';
 import { withTransaction, type SqlExecutor } from '../storage/driver.ts';
@@ -90,7 +90,7 @@ export async function resetPassword(services: Services, body: unknown): Promise<
   await withTransaction(services.driver, async (db) => {
     const userId = await consumeToken(db, 'passwordReset', input.token);
     if (userId === undefined) throw invalidLink();
-    const master: Caller = { auth: MASTER, access: accessPlanFor(MASTER, services.plugins), services: { ...services, driver: db } };
+    const master: Caller = { auth: MASTER, access: callerAccess(MASTER, services), services: { ...services, driver: db } };
     await update(master, '_User', userId, { password });
   });
   return {};

@@ -1,9 +1,9 @@
 import { burnEquivalentWork, hashPassword, verifyPassword } from '../auth/password.ts';
-import type { AuthContext } from '../auth/context.ts';
+import { principals, type AuthContext } from '../auth/context.ts';
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import { parseGetOptions } from '../query/parse-find.ts';
 import { isPlainObject } from '../query/values.ts';
-import { accessPlanFor } from '../security/access.ts';
+import { callerAccess } from '../security/access.ts';
 import type { JsonRecord } from '../rest/encode.ts';
 import { get } from '../rest/find.ts';
 import type { Caller } from '../rest/services.ts';
@@ -39,15 +39,30 @@ export function loginInput(source: unknown): LoginInput {
 }
 
 /** The caller as the given user, for reading their own record with their own permissions. */
-export function callerAsUser(caller: Caller, userId: string, session?: { sessionId: string; token: string }): Caller {
+export async function callerAsUser(caller: Caller, userId: string, session?: { sessionId: string; token: string }): Promise<Caller> {
   const auth: AuthContext = Object.freeze({
     kind: 'user',
     userId,
-    roles: Object.freeze([]),
+    roles: await caller.services.roles.rolesOf(userId),
     sessionId: session?.sessionId ?? '',
     sessionToken: session?.token ?? '',
   });
-  return { auth, access: accessPlanFor(auth, caller.services.plugins), services: caller.services };
+  return { auth, access: callerAccess(auth, caller.services), services: caller.services };
+}
+
+/**
+ * A user's own record as they see it, for login, `/users/me` and `/loginAs`. The row's ACL still applies
+ * (a user whose ACL shuts them out cannot log in, as in Parse) but the class-level permissions of `_User`
+ * do not: they govern reading users, and restricting `get` must not stop anyone from logging in.
+ */
+export async function readOwnUser(caller: Caller, userId: string, session?: { sessionId: string; token: string }): Promise<JsonRecord> {
+  const asUser = await callerAsUser(caller, userId, session);
+  const { access } = asUser;
+  const ownRow: Caller = {
+    ...asUser,
+    access: { ...access, readFilter: () => ({ type: 'access', column: '_rperm', principals: principals(asUser.auth) ?? [] }) },
+  };
+  return get(ownRow, parseGetOptions(USER_CLASS, userId, {}));
 }
 
 interface LoginRow {
@@ -99,7 +114,7 @@ export async function verifyCredentials(caller: Caller, input: LoginInput): Prom
   await assertPasswordNotExpired(driver, config.passwordPolicy, row.objectId, row._password_changed_at);
   let user: JsonRecord;
   try {
-    user = await get(callerAsUser(caller, row.objectId), parseGetOptions(USER_CLASS, row.objectId, {}));
+    user = await readOwnUser(caller, row.objectId);
   } catch (error) {
     if (error instanceof ParseError && error.code === ErrorCode.OBJECT_NOT_FOUND) throw invalidCredentials();
     throw error;

@@ -13,6 +13,12 @@ const USER_FIELDS = new Map<string, FieldType>([
   ['authData', { type: 'Object' }],
 ]);
 
+const ROLE_FIELDS = new Map<string, FieldType>([
+  ['name', { type: 'String' }],
+  ['users', { type: 'Relation', targetClass: USER_CLASS }],
+  ['roles', { type: 'Relation', targetClass: '_Role' }],
+]);
+
 const SESSION_FIELDS = new Map<string, FieldType>([
   ['user', { type: 'Pointer', targetClass: USER_CLASS }],
   ['expiresAt', { type: 'Date' }],
@@ -37,11 +43,16 @@ const INTERNAL_DDL = [
   'ALTER TABLE "_Session" ADD COLUMN IF NOT EXISTS "_session_token_hash" text',
   'CREATE UNIQUE INDEX IF NOT EXISTS "_Session_token_key" ON "_Session" ("_session_token_hash")',
   'CREATE INDEX IF NOT EXISTS "_Session_user" ON "_Session" ("user")',
+  'CREATE UNIQUE INDEX IF NOT EXISTS "_Role_name_key" ON "_Role" ("name")',
+  // Role expansion walks the join tables from the member side.
+  'CREATE INDEX IF NOT EXISTS "_Join:users:_Role_related" ON "_Join:users:_Role" ("relatedId")',
+  'CREATE INDEX IF NOT EXISTS "_Join:roles:_Role_related" ON "_Join:roles:_Role" ("relatedId")',
 ];
 
-/** Creates (or completes) the `_User` and `_Session` tables at start; idempotent. */
+/** Creates (or completes) the `_User`, `_Session` and `_Role` tables at start; idempotent. */
 export async function ensureUserClasses(driver: Driver, schemas: SchemaStore): Promise<void> {
   await schemas.ensureFields(USER_CLASS, USER_FIELDS, driver);
   await schemas.ensureFields(SESSION_CLASS, SESSION_FIELDS, driver);
+  await schemas.ensureFields('_Role', ROLE_FIELDS, driver);
   for (const statement of [...INTERNAL_DDL, ...ONE_TIME_TOKEN_DDL]) await driver.query(statement);
 }

@@ -99,7 +99,7 @@ async function withoutPassword(write: ObjectWrite, password: string | undefined,
  */
 async function assertMayWrite(caller: Caller, objectId: string): Promise<void> {
   const { access } = caller;
-  const asWriter: Caller = { ...caller, access: { readFilter: (name) => access.writeFilter(name), writeFilter: (name) => access.writeFilter(name) } };
+  const asWriter: Caller = { ...caller, access: { ...access, readFilter: (name) => access.writeFilter(name, 'update') } };
   await get(asWriter, parseGetOptions(USER_CLASS, objectId, { keys: 'objectId' }));
 }
 
@@ -179,7 +179,7 @@ export function userPlugin(config: ParsecConfig, sessions: SessionStore): ClassP
     filterRead(caller, object: JsonRecord) {
       const self = caller.auth.kind === 'user' && caller.auth.userId === object.objectId;
       if (caller.auth.kind === 'master' || caller.auth.kind === 'readOnlyMaster' || self) return;
-      delete object.email;
+      // The email is a protected field (server option `protectedFields`); authData is never anyone else's business.
       delete object.authData;
     },
 

@@ -47,6 +47,7 @@ export function testConfig(overrides: Partial<ParsecConfig> = {}): ParsecConfig 
     extendSessionOnUse: false,
     revokeSessionOnPasswordReset: true,
     enforcePrivateUsers: true,
+    protectedFields: { _User: { '*': ['email'] } },
     allowGetLogin: false,
     verifyUserEmails: false,
     preventLoginWithUnverifiedEmail: false,

@@ -42,4 +42,6 @@ export function registerObjectRoutes(router: Router, base: string, fixedClass?: 
 
 export function registerClassRoutes(router: Router): void {
   registerObjectRoutes(router, '/classes');
+  // Parse's REST alias for roles; the same pipeline as /classes/_Role.
+  registerObjectRoutes(router, '/roles', '_Role');
 }

@@ -3,7 +3,7 @@ import { parseGetOptions } from '../../query/parse-find.ts';
 import { isPlainObject } from '../../query/values.ts';
 import { get } from '../../rest/find.ts';
 import type { Caller } from '../../rest/services.ts';
-import { callerAsUser, loginInput, verifyCredentials } from '../../users/login.ts';
+import { loginInput, readOwnUser, verifyCredentials } from '../../users/login.ts';
 import { USER_CLASS } from '../../users/system-classes.ts';
 import { ok, type ApiRequest, type Handler, type Router } from '../router.ts';
 import { findOptions, registerObjectRoutes } from './classes.ts';
@@ -54,7 +54,7 @@ export function registerUserRoutes(router: Router): void {
     })
     .add('GET', '/users/me', async (request) => {
       const auth = requireUser(request);
-      const user = await get(request.caller, byId(auth.userId)).catch(() => {
+      const user = await readOwnUser(request.caller, auth.userId).catch(() => {
         throw invalidSession();
       });
       return ok({ ...user, sessionToken: auth.sessionToken });
@@ -69,8 +69,7 @@ export function registerUserRoutes(router: Router): void {
         throw new ParseError(ErrorCode.OBJECT_NOT_FOUND, 'user not found');
       });
       const session = await startSession(request.caller, userId, 'login');
-      const asUser = callerAsUser(request.caller, userId, session);
-      const visible = await get(asUser, byId(userId)).catch(() => user);
+      const visible = await readOwnUser(request.caller, userId, session).catch(() => user);
       return ok({ ...visible, sessionToken: session.token });
     })
     .add('POST', '/upgradeToRevocableSession', (request) => {

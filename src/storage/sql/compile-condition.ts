@@ -260,7 +260,7 @@ function compileRelatedTo(owner: { className: string; objectId: string }, key: s
   const ownerAlias = ctx.aliases.create();
   const ownerScope: Scope = { className: owner.className, schema: ownerSchema, alias: ownerAlias };
   // The owning object must itself be readable: a relation of an object you cannot see lists nothing.
-  const access = ctx.access.readFilter(owner.className);
+  const access = ctx.access.readFilter(owner.className, 'get');
   const ownerReadable = access === undefined ? TRUE : compileCondition(access, ownerScope, ctx);
   return (
     `EXISTS (SELECT 1 FROM ${ident(joinTableName(key, owner.className))} AS ${join} ` +

@@ -17,7 +17,7 @@ function newContext(base: Omit<CompileContext, 'params' | 'aliases'>): CompileCo
 
 /** The WHERE clause of a read of `className`: the caller's condition and their read permission, together. */
 function readWhere(where: Condition, scope: Scope, ctx: CompileContext): string {
-  const access = ctx.access.readFilter(scope.className);
+  const access = ctx.access.readFilter(scope.className, ctx.operation);
   return compileCondition(access === undefined ? where : and(where, access), scope, ctx);
 }
 

@@ -5,10 +5,11 @@ import type { Aliases, Params } from './params.ts';
 /**
  * Who may read which class. The compiler asks it for every table a statement reads (the main class, and
  * every sub-query, relation owner and include), so no read path can skip the caller's permissions.
- * `undefined` means unrestricted (master).
+ * `undefined` means unrestricted (master). It throws the Parse error when the caller may not read the
+ * class at all, so a sub-query on a forbidden class fails the statement instead of compiling.
  */
 export interface ReadAccess {
-  readFilter(className: string): Condition | undefined;
+  readFilter(className: string, operation?: 'find' | 'get' | 'count'): Condition | undefined;
 }
 
 export interface CompileContext {
@@ -16,4 +17,6 @@ export interface CompileContext {
   readonly aliases: Aliases;
   readonly schemaOf: (className: string) => ClassSchema | undefined;
   readonly access: ReadAccess;
+  /** The operation of the statement's own class (sub-queries are always `find`). */
+  readonly operation?: 'find' | 'get' | 'count';
 }
