@@ -36,8 +36,8 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
   try {
     const schemas = await SchemaStore.open(driver);
     await ensureUserClasses(driver, schemas);
-    const sessions = new SessionStore(driver, config);
     const roles = new RoleStore(driver);
+    const sessions = new SessionStore(driver, config, roles);
     const plugins = new Map([userPlugin(config, sessions), sessionPlugin(sessions), rolePlugin(roles)].map((plugin) => [plugin.className, plugin]));
     const mail = options.mail ?? (config.emailAdapter === undefined ? undefined : await loadEmailAdapter(config.emailAdapter, options.cwd ?? process.cwd()));
     const { app, services } = buildApp({ config, driver, schemas, plugins, sessions, roles, mail });

@@ -9,17 +9,21 @@ const CACHE_LIMIT = 10_000;
  * `roles` relation names a role they hold. One recursive statement; `UNION` (not `UNION ALL`) stops at
  * roles already found, so a cycle in the hierarchy ends the recursion instead of looping.
  */
-const EXPAND_ROLES = `
+export function roleNamesOf(userId: string): string {
+  return `(
 WITH RECURSIVE held("objectId", "name") AS (
   SELECT r."objectId", r."name" FROM "_Role" AS r
     JOIN "_Join:users:_Role" AS m ON m."owningId" = r."objectId"
-    WHERE m."relatedId" = $1::text
+    WHERE m."relatedId" = ${userId}
   UNION
   SELECT r."objectId", r."name" FROM "_Role" AS r
     JOIN "_Join:roles:_Role" AS c ON c."owningId" = r."objectId"
     JOIN held ON c."relatedId" = held."objectId"
 )
-SELECT DISTINCT "name" FROM held WHERE "name" IS NOT NULL ORDER BY "name"`;
+SELECT coalesce(array_agg(DISTINCT "name" ORDER BY "name"), '{}'::text[]) FROM held WHERE "name" IS NOT NULL)`;
+}
+
+const EXPAND_ROLES = `SELECT ${roleNamesOf('$1::text')} AS "roles"`;
 
 /**
  * Role expansion per user, cached. Any change to any role clears the whole cache (role writes are rare,
@@ -37,9 +41,22 @@ export class RoleStore {
     const hit = this.cache.get(userId);
     if (hit !== undefined && now - hit.cachedAt < CACHE_MS) return hit.roles;
     const generation = this.generation;
-    const { rows } = await this.driver.query<{ name: string }>(EXPAND_ROLES, [userId]);
-    const roles = Object.freeze(rows.map((row) => row.name));
-    if (generation === this.generation) this.remember(userId, roles, now);
+    const { rows } = await this.driver.query<{ roles: string[] | null }>(EXPAND_ROLES, [userId]);
+    return this.learned(userId, rows[0]?.roles ?? [], generation);
+  }
+
+  /** Where a lookup begins: pass it back to `learned` with what the lookup found. */
+  get currentGeneration(): number {
+    return this.generation;
+  }
+
+  /**
+   * Records an expansion read by someone else's statement (the session lookup reads it in the same query),
+   * unless a role changed since that statement began.
+   */
+  learned(userId: string, names: readonly string[], generation: number): readonly string[] {
+    const roles = Object.freeze([...names]);
+    if (generation === this.generation) this.remember(userId, roles, Date.now());
     return roles;
   }
 

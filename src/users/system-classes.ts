@@ -27,6 +27,13 @@ const SESSION_FIELDS = new Map<string, FieldType>([
   ['restricted', { type: 'Boolean' }],
 ]);
 
+/** The fields each server class defines; `/schemas` may add fields to these classes but never remove these. */
+export const SYSTEM_CLASS_FIELDS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  [USER_CLASS, new Set(USER_FIELDS.keys())],
+  [SESSION_CLASS, new Set(SESSION_FIELDS.keys())],
+  ['_Role', new Set(ROLE_FIELDS.keys())],
+]);
+
 /**
  * Server-owned columns. They are not schema fields, so no read ever selects them and no client can name
  * them (field names starting with `_` are refused at the edge).

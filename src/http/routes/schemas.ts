@@ -7,6 +7,7 @@ import {
   schemaToJson,
 } from '../../rest/schemas.ts';
 import { BUILT_IN_FIELDS } from '../../schema/types.ts';
+import { SYSTEM_CLASS_FIELDS } from '../../users/system-classes.ts';
 import { ok, type Handler, type Router } from '../router.ts';
 
 const createClass: Handler = async (request, params) => {
@@ -34,11 +35,16 @@ export function registerSchemaRoutes(router: Router): void {
     .add('PUT', '/schemas/:className', async (request, { className = '' }) => {
       assertSchemaAccess(request.caller, true);
       classNameFromBody(className, request.body);
-      assertSchemaClass(className);
+      // Server classes (_User, _Role, _Session) take permissions, indexes and extra fields, as in Parse;
+      // the fields the server itself defines stay.
+      const systemFields = SYSTEM_CLASS_FIELDS.get(className);
+      if (systemFields === undefined) assertSchemaClass(className);
       const { schemas, driver } = request.caller.services;
       const current = schemas.get(className);
       if (current === undefined) throw new ParseError(ErrorCode.INVALID_CLASS_NAME, `Class ${className} does not exist.`);
       const change = parseSchemaChange(request.body, current.fields, true);
+      const kept = change.deleteFields?.find((name) => systemFields?.has(name) === true);
+      if (kept !== undefined) throw new ParseError(ErrorCode.CHANGED_IMMUTABLE_FIELD, `Field ${kept} cannot be changed.`);
       return ok(schemaToJson(await schemas.updateClass(className, change, driver)));
     })
     .add('DELETE', '/schemas/:className', async (request, { className = '' }) => {
