@@ -193,7 +193,7 @@ test('an unimplemented option asking for less protection is only a warning', asy
     masterKey: MASTER,
     rateLimit: [],
     allowOrigin: '*',
-    maintenanceKeyIps: ['10.0.0.0/8'],
+    maintenanceKeyIps: ['0.0.0.0/0', '::/0'],
   });
   const { warnings } = expectOk(await loadConfig({ argv: ['--config', file], env: {}, cwd }));
   for (const key of ['rateLimit', 'allowOrigin', 'maintenanceKeyIps']) assertLine(warnings, new RegExp(`${key}: `));

@@ -190,3 +190,56 @@ describe('no client keys configured', () => {
     assert.equal(result.status, 200);
   });
 });
+
+describe('the maintenance key', () => {
+  const MAINTENANCE_KEY = 'maintenance-key-0123456789abcdef';
+  let server: TestServer;
+  let restricted: TestServer;
+  before(async () => {
+    server = await startTestServer('pglite', { maintenanceKey: MAINTENANCE_KEY });
+    restricted = await startTestServer('pglite', { maintenanceKey: MAINTENANCE_KEY, masterKeyIps: ['10.0.0.0/8'] });
+  });
+  after(async () => {
+    await server.stop();
+    await restricted.stop();
+  });
+  const maintenance = { headers: { 'X-Parse-Maintenance-Key': MAINTENANCE_KEY } };
+
+  test('reads and writes objects past ACLs and sets server-managed user fields', async () => {
+    const hidden = await call(server.url, '/classes/Vault', { method: 'POST', master: true, body: { secret: 1, ACL: {} } });
+    assert.equal(hidden.status, 201);
+    const read = await call(server.url, `/classes/Vault/${hidden.body.objectId}`, maintenance);
+    assert.equal(read.status, 200);
+    assert.equal(read.body.secret, 1);
+    const updated = await call(server.url, `/classes/Vault/${hidden.body.objectId}`, { method: 'PUT', body: { secret: 2 }, ...maintenance });
+    assert.equal(updated.status, 200);
+    const user = await call(server.url, '/users', { method: 'POST', body: { username: 'maint-user', password: 'pw-123456', email: 'm@example.com' } });
+    const verify = await call(server.url, `/users/${user.body.objectId}`, { method: 'PUT', body: { emailVerified: true }, ...maintenance });
+    assert.equal(verify.status, 200);
+    const asClient = await call(server.url, `/users/${user.body.objectId}`, {
+      method: 'PUT',
+      body: { emailVerified: false },
+      headers: { 'X-Parse-Session-Token': user.body.sessionToken },
+    });
+    assert.equal(asClient.body.code, 119);
+    const stored = await call(server.url, `/users/${user.body.objectId}`, { master: true });
+    assert.equal(stored.body.emailVerified, true);
+  });
+
+  test('is not a master key: no schema changes, no /loginAs', async () => {
+    const schema = await call(server.url, '/schemas/Fresh', { method: 'POST', body: {}, ...maintenance });
+    assert.equal(schema.status, 403);
+    const loginAs = await call(server.url, '/loginAs', { method: 'POST', body: { userId: 'x' }, ...maintenance });
+    assert.equal(loginAs.status, 403);
+    const classes = await call(server.url, '/schemas', { master: true });
+    assert.ok(!classes.body.results.some((entry: { className: string }) => entry.className === 'Fresh'));
+  });
+
+  test('a wrong maintenance key, or the right one from a disallowed address, is refused', async () => {
+    const wrong = await call(server.url, '/classes/Vault', { headers: { 'X-Parse-Maintenance-Key': 'not-the-key' } });
+    assert.equal(wrong.status, 403);
+    const elsewhere = await call(restricted.url, '/classes/Vault', maintenance);
+    assert.equal(elsewhere.status, 403);
+    assert.deepEqual(elsewhere.body, { error: 'unauthorized' });
+  });
+});

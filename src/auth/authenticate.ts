@@ -1,13 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ParsecConfig } from '../config/types.ts';
 import { unauthorized } from '../errors/parse-error.ts';
-import { ANONYMOUS, MASTER, READ_ONLY_MASTER, type AuthContext } from './context.ts';
+import { ANONYMOUS, MAINTENANCE, MASTER, READ_ONLY_MASTER, type AuthContext } from './context.ts';
 import { createIpAllowList } from './ip-allow-list.ts';
 
 /** Credentials as the client sent them (headers, or the JS SDK's body fields). */
 export interface Credentials {
   readonly appId: string | undefined;
   readonly masterKey: string | undefined;
+  readonly maintenanceKey: string | undefined;
   readonly javascriptKey: string | undefined;
   readonly restAPIKey: string | undefined;
   readonly clientKey: string | undefined;
@@ -40,6 +41,11 @@ export function createAuthenticator(config: ParsecConfig, sessions: SessionResol
   const clientKeys = Object.entries(config.clientKeys).filter(([, key]) => typeof key === 'string' && key !== '');
   return async (credentials, ip, path) => {
     if (!secretEquals(credentials.appId, config.appId)) throw unauthorized();
+    if (credentials.maintenanceKey !== undefined && config.maintenanceKey !== undefined) {
+      // A wrong maintenance key is refused rather than ignored: a script using it expects its rights.
+      if (!secretEquals(credentials.maintenanceKey, config.maintenanceKey) || !masterAllowed(ip)) throw unauthorized();
+      return MAINTENANCE;
+    }
     const isMasterKey = secretEquals(credentials.masterKey, config.masterKey);
     const isReadOnlyKey = !isMasterKey && secretEquals(credentials.masterKey, config.readOnlyMasterKey);
     if (isMasterKey || isReadOnlyKey) {

@@ -5,6 +5,8 @@
 export type AuthContext =
   | { readonly kind: 'master' }
   | { readonly kind: 'readOnlyMaster' }
+  /** The maintenance key: objects without ACL/CLP checks and server-set fields, but not a master. */
+  | { readonly kind: 'maintenance' }
   | { readonly kind: 'anonymous' }
   | {
       readonly kind: 'user';
@@ -18,17 +20,19 @@ export type AuthContext =
 
 export const MASTER: AuthContext = Object.freeze({ kind: 'master' });
 export const READ_ONLY_MASTER: AuthContext = Object.freeze({ kind: 'readOnlyMaster' });
+export const MAINTENANCE: AuthContext = Object.freeze({ kind: 'maintenance' });
 export const ANONYMOUS: AuthContext = Object.freeze({ kind: 'anonymous' });
 
 export function isMaster(auth: AuthContext): boolean {
   return auth.kind === 'master' || auth.kind === 'readOnlyMaster';
 }
 
-/** The ACL entries a caller matches: `*`, their user id and every role they hold. Undefined for master. */
+/** The ACL entries a caller matches: `*`, their user id and every role they hold. Undefined when unrestricted. */
 export function principals(auth: AuthContext): readonly string[] | undefined {
   switch (auth.kind) {
     case 'master':
     case 'readOnlyMaster':
+    case 'maintenance':
       return undefined;
     case 'anonymous':
       return ['*'];

@@ -45,6 +45,7 @@ export function buildConfig({ values, databaseURI, cloud }: Resolved): ParsecCon
     appId: need(values, 'appId'),
     masterKey: need(values, 'masterKey'),
     readOnlyMasterKey: values.readOnlyMasterKey,
+    maintenanceKey: values.maintenanceKey,
     clientKeys: Object.freeze(clientKeys),
     masterKeyIps: Object.freeze([...need(values, 'masterKeyIps')]),
     databaseURI,

@@ -19,10 +19,13 @@ const ALLOW_ALL = new Map([
 export function crossCheck(values: Partial<OptionValues>, masterKeyConfigured: boolean): CrossCheck {
   const problems: string[] = [];
   const warnings: string[] = [];
-  const { masterKey, readOnlyMasterKey } = values;
+  const { masterKey, readOnlyMasterKey, maintenanceKey } = values;
 
   if (readOnlyMasterKey !== undefined && readOnlyMasterKey === masterKey) {
     problems.push('readOnlyMasterKey must differ from masterKey (otherwise it grants full write access)');
+  }
+  if (maintenanceKey !== undefined && (maintenanceKey === masterKey || maintenanceKey === readOnlyMasterKey)) {
+    problems.push('maintenanceKey must differ from masterKey and readOnlyMasterKey (each key grants different rights)');
   }
   for (const name of CLIENT_KEYS) {
     const clientKey = values[name];
@@ -30,6 +33,7 @@ export function crossCheck(values: Partial<OptionValues>, masterKeyConfigured: b
     // Client keys ship inside apps and web pages, so one equal to a master key publishes that key.
     if (clientKey === masterKey) problems.push(`${name} must differ from masterKey (client keys are public, shipped inside apps)`);
     if (clientKey === readOnlyMasterKey) problems.push(`${name} must differ from readOnlyMasterKey (client keys are public, shipped inside apps)`);
+    if (clientKey === maintenanceKey) problems.push(`${name} must differ from maintenanceKey (client keys are public, shipped inside apps)`);
   }
 
   const { defaultLimit, maxLimit } = values;

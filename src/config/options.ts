@@ -12,6 +12,7 @@ export interface OptionValues {
   appId: string;
   masterKey: string;
   readOnlyMasterKey: string;
+  maintenanceKey: string;
   javascriptKey: string;
   restAPIKey: string;
   clientKey: string;
@@ -101,6 +102,12 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     default: undefined,
     env: 'PARSEC_READ_ONLY_MASTER_KEY',
     help: 'Master read access, every write refused; same IP rule as the master key.',
+  },
+  maintenanceKey: {
+    type: types.key,
+    default: undefined,
+    env: 'PARSEC_MAINTENANCE_KEY',
+    help: 'For maintenance scripts: objects without ACL or CLP checks and server-set fields (emailVerified), but no schema changes, /loginAs or master rights in cloud code; same IP rule as the master key.',
   },
   javascriptKey: {
     type: types.key,

@@ -48,6 +48,8 @@ export interface ParsecConfig {
   readonly masterKey: string;
   /** Read-only master key: master reads, every write answers 119. Same IP rule as the master key. */
   readonly readOnlyMasterKey: string | undefined;
+  /** Bypasses ACLs and CLPs for objects, sets server fields; never schema changes or master rights. */
+  readonly maintenanceKey: string | undefined;
   /** Client keys; when none is configured the app id alone identifies the app (Parse's default). */
   readonly clientKeys: Readonly<{
     javascriptKey?: string;

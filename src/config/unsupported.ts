@@ -57,9 +57,11 @@ const table: Readonly<Record<string, UnsupportedOption>> = {
   customPages: warn('password reset and verification pages are not available yet.'),
   pages: warn('password reset and verification pages are not available yet.'),
 
-  // Keys. The maintenance key is not accepted at all, so restricting where it may be used is already met.
-  maintenanceKey: warn('the maintenance key is not accepted.'),
-  maintenanceKeyIps: warn('the maintenance key is not accepted from any address.'),
+  // Parsec applies masterKeyIps to the maintenance key too; a separate (narrower) list would be widened.
+  maintenanceKeyIps: error(
+    'the maintenance key follows masterKeyIps, not a list of its own; set masterKeyIps to the addresses the keys may use',
+    (v) => !(Array.isArray(v) && v.every((entry) => typeof entry === 'string' && ALLOW_ALL_RANGES.has(entry))),
+  ),
   // Parsec applies masterKeyIps to the read-only master key too; a separate (narrower) list would be widened.
   readOnlyMasterKeyIps: error(
     'the read-only master key follows masterKeyIps, not a list of its own; set masterKeyIps to the addresses both keys may use',

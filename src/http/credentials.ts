@@ -70,6 +70,8 @@ export function extractRequest(method: string, headers: IncomingHttpHeaders, bod
   const credentials: Credentials = {
     appId: pick('x-parse-application-id', 'appId', basic.appId),
     masterKey: pick('x-parse-master-key', 'masterKey', basic.masterKey),
+    // Header only: no SDK sends it, so there is no body form to accept.
+    maintenanceKey: header(headers, 'x-parse-maintenance-key'),
     javascriptKey: pick('x-parse-javascript-key', 'javascriptKey', basic.javascriptKey),
     restAPIKey: pick('x-parse-rest-api-key', 'restAPIKey'),
     clientKey: pick('x-parse-client-key', 'clientKey'),

@@ -47,7 +47,8 @@ export function mergeRules(stored: unknown, configured: ProtectedFieldRules | un
  * `ownerExempt` (`_User`) shows a user their own row in full.
  */
 export function protectedFieldsFor(rules: ReadonlyMap<string, readonly string[]>, auth: AuthContext, ownerExempt: boolean): ProtectedFields {
-  if (auth.kind === 'master' || auth.kind === 'readOnlyMaster' || rules.size === 0) return NOTHING_PROTECTED;
+  if (auth.kind !== 'anonymous' && auth.kind !== 'user') return NOTHING_PROTECTED;
+  if (rules.size === 0) return NOTHING_PROTECTED;
   const audiences = ['*'];
   if (auth.kind === 'user') audiences.push('authenticated', auth.userId, ...auth.roles.map((role) => `role:${role}`));
   const fixed = audiences.flatMap((audience) => {

@@ -50,7 +50,8 @@ function markUnverified(write: ObjectWrite, verifyUserEmails: boolean): ObjectWr
   return { ...write, writes: [...writes, { target: { field: 'emailVerified', path: [] }, operation: { op: 'set', value: { kind: 'boolean', value: false } } }] };
 }
 
-const isMasterKind = (auth: AuthContext): boolean => auth.kind === 'master';
+/** Who may set server-managed user fields (emailVerified) and any ACL on a user. */
+const isMasterKind = (auth: AuthContext): boolean => auth.kind === 'master' || auth.kind === 'maintenance';
 
 /** Checks shared by sign-up and update; returns the password to hash and the username set, if given. */
 function checkUserFields(auth: AuthContext, write: ObjectWrite): { password: string | undefined; username: string | undefined } {
@@ -131,7 +132,7 @@ export function userPlugin(config: ParsecConfig, sessions: SessionStore): ClassP
       if (password === undefined) fail(ErrorCode.PASSWORD_MISSING, 'password is required');
       await checkNewPassword(config.passwordPolicy, password, username, undefined);
       const prepared = await withoutPassword(markUnverified(write, config.verifyUserEmails), password);
-      const acl = userAcl(objectId, write.acl, config.enforcePrivateUsers, caller.auth.kind === 'master');
+      const acl = userAcl(objectId, write.acl, config.enforcePrivateUsers, isMasterKind(caller.auth));
       return { ...prepared, write: { ...prepared.write, acl } };
     },
 
@@ -160,7 +161,7 @@ export function userPlugin(config: ParsecConfig, sessions: SessionStore): ClassP
       }
       const prepared = await withoutPassword(markUnverified(write, config.verifyUserEmails), password, [...historyValue(policy), ...unlockValues(config.accountLockout)]);
       if (write.acl === undefined) return prepared;
-      return { ...prepared, write: { ...prepared.write, acl: userAcl(objectId, write.acl, config.enforcePrivateUsers, caller.auth.kind === 'master') } };
+      return { ...prepared, write: { ...prepared.write, acl: userAcl(objectId, write.acl, config.enforcePrivateUsers, isMasterKind(caller.auth)) } };
     },
 
     async afterUpdate(caller, db, objectId, write) {
@@ -178,7 +179,8 @@ export function userPlugin(config: ParsecConfig, sessions: SessionStore): ClassP
 
     filterRead(caller, object: JsonRecord) {
       const self = caller.auth.kind === 'user' && caller.auth.userId === object.objectId;
-      if (caller.auth.kind === 'master' || caller.auth.kind === 'readOnlyMaster' || self) return;
+      if (caller.auth.kind !== 'anonymous' && caller.auth.kind !== 'user') return;
+      if (self) return;
       // The email is a protected field (server option `protectedFields`); authData is never anyone else's business.
       delete object.authData;
     },
