@@ -2,10 +2,10 @@ import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { measureLoops } from './loops.ts';
 import type { BenchSettings } from './settings.ts';
-import { randomOf, sql, sqlParams, type BenchUser } from './workload.ts';
+import { randomOf, rolesOf, sqlParams, type BenchUser, type StatementName } from './workload.ts';
 
 /** `userGet`: Parsec's get-by-id of a `_User` as that user (what a warm-session `/users/me` costs the database). */
-export type DbScenario = 'get' | 'find' | 'insert' | 'userGet';
+export type DbScenario = StatementName;
 
 export interface DbMeasurement {
   readonly queriesPerSec: number;
@@ -50,23 +50,31 @@ export async function pgliteExecutor(dataDir: string): Promise<Executor> {
 
 let insertCounter = 2_000_000;
 
-/** What the direct loops draw their parameters from: the seeded objects and users. */
+/** What the direct loops send: Parsec's statements (traced in this run) and the seeded objects and users. */
 export interface DbInput {
+  /** The texts Parsec sent for each request kind (see sql-check.ts). */
+  readonly sql: Readonly<Record<DbScenario, string>>;
   readonly ids: readonly string[];
   readonly users: readonly BenchUser[];
+  /** The user holding roles: their `userGet` binds them, as Parsec's does. */
+  readonly reader: BenchUser;
   readonly findLimit: number;
 }
 
 function statementFor(scenario: DbScenario, executor: Executor, input: DbInput): () => Promise<unknown> {
+  const text = input.sql[scenario];
   switch (scenario) {
     case 'get':
-      return () => executor.query('bench_get', sql.get, sqlParams.get(randomOf(input.ids)));
+      return () => executor.query('bench_get', text, sqlParams.get(randomOf(input.ids)));
     case 'find':
-      return () => executor.query('bench_find', sql.find, sqlParams.find(input.findLimit));
+      return () => executor.query('bench_find', text, sqlParams.find(input.findLimit));
     case 'insert':
-      return () => executor.query('bench_insert', sql.insert, sqlParams.insert(insertCounter++));
-    case 'userGet':
-      return () => executor.query('bench_user_get', sql.userGet, sqlParams.userGet(randomOf(input.users).objectId));
+      return () => executor.query('bench_insert', text, sqlParams.insert(insertCounter++));
+    case 'userGet': {
+      // Built once per user (as the HTTP load cycles through them), so the loop only draws one.
+      const params = input.users.map((user) => sqlParams.userGet(user.objectId, rolesOf(user, input.reader)));
+      return () => executor.query('bench_user_get', text, randomOf(params));
+    }
   }
 }
 

@@ -4,26 +4,31 @@ import type { HashLimit, HashLimitRequest } from './hash-limit.ts';
 import { measureEnumeration, measureHttp, type EnumerationTiming, type HttpMeasurement, type HttpScenario, type ScenarioInput } from './http-load.ts';
 import { progress } from './progress.ts';
 import type { CapturedResponses } from './responses.ts';
-import { captureResponses, seed, seedUsers } from './seed.ts';
+import { captureResponses, checkSecured, seed, seedSecured, seedUsers, type SecuredCheck } from './seed.ts';
 import { probeSessionQueries, type SessionQueries } from './session-queries.ts';
 import type { BenchSettings } from './settings.ts';
-import { sql, type BenchUser } from './workload.ts';
+import { probeWorkloadSql, type SqlCheck, type WorkloadSql } from './sql-check.ts';
+import { GROUPS, type BenchUser } from './workload.ts';
 
 export type Engine = 'pglite' | 'postgres';
 
 /** Same pool size for Parsec and for the direct database loops. */
 export const POOL_SIZE = 32;
 
-export interface SqlCheck {
-  /** Parsec sent exactly the bench's hard-coded statements during seeding and capture. */
-  readonly matches: boolean;
-  readonly mismatched?: string[];
-  /** What Parsec sent instead, when it did not match: update bench/workload.ts. */
-  readonly parsecSql?: string[];
+/** The secured find as the role-holding reader and as the master, and what its correctness guard saw. */
+export interface SecurityRun {
+  readonly user: HttpMeasurement;
+  readonly master: HttpMeasurement;
+  readonly check: SecuredCheck;
 }
 
+/** The routes measured on Parsec alone, against the HTTP, database or hashing limit. */
+export type ParsecScenario = Exclude<HttpScenario, 'securedUser' | 'securedMaster'>;
+
 export interface EngineRun {
-  readonly parsec: Record<HttpScenario, HttpMeasurement>;
+  readonly parsec: Record<ParsecScenario, HttpMeasurement>;
+  /** The cost of security: the same find on ACL'd rows as a user holding a role, and with the master key. */
+  readonly security: SecurityRun;
   readonly parsecPeakRssBytes: number | undefined;
   readonly dbLimit: Record<DbScenario, DbMeasurement>;
   /** Parsec's own password verification in loops, in Parsec's process, just before the logins. */
@@ -37,21 +42,14 @@ export interface EngineRun {
 }
 
 /** The HTTP scenarios with an HTTP limit (the bare server's replay). A login's bound is the hashing limit instead. */
-export type LimitScenario = Exclude<HttpScenario, 'login'>;
-
-function checkSql(seen: readonly string[]): SqlCheck {
-  const mismatched = Object.entries(sql)
-    .filter(([, text]) => !seen.includes(text))
-    .map(([name]) => name);
-  if (mismatched.length === 0) return { matches: true };
-  return { matches: false, mismatched, parsecSql: seen.filter((text) => /"(BenchItem|_User|_Session)"/.test(text)) };
-}
+export type LimitScenario = Exclude<ParsecScenario, 'login'>;
 
 /**
- * One engine: Parsec in a child process (seed, capture, get/find/create, `/users/me`, the hashing limit,
- * logins, the enumeration check, the session-query probe), then the same database with Parsec gone, driven
- * directly by `openExecutor`. Parsec goes first so that the direct loops never compete with it for the CPU
- * or the database.
+ * One engine: Parsec in a child process (seed, capture, the traced probes that give the database limit
+ * its statements, get/find, the secured find as a user and as the master, create, `/users/me`, the hashing
+ * limit, logins, the enumeration check, the session-query probe), then the same database with Parsec gone,
+ * driven directly by `openExecutor` with Parsec's statements. Parsec goes first so that the direct loops
+ * never compete with it for the CPU or the database.
  */
 export async function benchEngine(
   engine: Engine,
@@ -63,16 +61,20 @@ export async function benchEngine(
   const child = await ServerChild.start(`parsec-${engine}`, './serve-parsec.ts', {
     databaseURI,
     poolSize: POOL_SIZE,
-    maxLimit: Math.max(1000, settings.findLimit),
+    // The secured find's correctness guard reads a whole group in one page.
+    maxLimit: Math.max(1000, settings.findLimit, Math.ceil(settings.seedRows / GROUPS)),
   });
-  let parsec: Record<HttpScenario, HttpMeasurement>;
+  let parsec: Record<ParsecScenario, HttpMeasurement>;
+  let security: SecurityRun;
   let hashLimit: HashLimit;
   let enumerationTiming: EnumerationTiming;
   let sessionQueries: SessionQueries;
   let responses: CapturedResponses;
   let ids: string[];
   let users: BenchUser[];
-  let sqlCheck: SqlCheck;
+  /** Holds roles (`Members`, and `Readers` through it): reads the secured rows, and binds its roles in `userGet`. */
+  let reader: BenchUser;
+  let workloadSql: WorkloadSql;
   let parsecPeakRssBytes: number | undefined;
   try {
     const origin = `http://127.0.0.1:${child.port}`;
@@ -82,12 +84,19 @@ export async function benchEngine(
     users = await seedUsers(origin, settings.users);
     const [first, second] = users;
     if (first === undefined || second === undefined || users.length < 3) throw new Error('the bench needs at least 3 users');
+    reader = first;
+    // users[0] reads the secured rows through its roles; the other half is users[1]'s alone.
+    progress(`${engine}: seeding the roles Members ⊂ Readers and ${settings.seedRows} ACL'd rows`);
+    const secured = await seedSecured(origin, settings.seedRows, first, second);
+    const securedCheck = await checkSecured(origin, secured, first, settings.findLimit);
     responses = await captureResponses(origin, ids, settings.findLimit, first);
-    sqlCheck = checkSql(await child.command<string[]>('sql'));
+    progress(`${engine}: tracing Parsec's statements for the database limit`);
+    workloadSql = await probeWorkloadSql(child, { origin, ids, users, reader: first, findLimit: settings.findLimit });
+    const mismatched = Object.entries(workloadSql.check.statements).filter(([, check]) => !check.matches);
+    for (const [name, check] of mismatched) progress(`WARNING ${engine}: the database limit's ${name} is not what Parsec sends: ${check.problems?.join('; ')}`);
     progress(`${engine}: refreshing planner statistics (ANALYZE)`);
     await child.command('analyze');
-    if (!sqlCheck.matches) progress(`WARNING ${engine}: Parsec's SQL differs from bench/workload.ts for ${sqlCheck.mismatched?.join(', ')}`);
-    const input: ScenarioInput = { origin, ids, findLimit: settings.findLimit, users };
+    const input: ScenarioInput = { origin, ids, findLimit: settings.findLimit, users, reader: first };
     // Waits out the password hashes an ended autocannon run left queued on Parsec's thread pool.
     const drain = async (): Promise<void> => {
       await child.command('drain');
@@ -101,6 +110,8 @@ export async function benchEngine(
     // Creates after the reads: they grow the table the reads are measured against.
     const get = await measure('get');
     const find = await measure('find');
+    // Back to back, so the ratio compares the two under the same conditions.
+    security = { user: await measure('securedUser'), master: await measure('securedMaster'), check: securedCheck };
     const create = await measure('create');
     const me = await measure('me');
     progress(`${engine}: hashing limit (verifyPassword in Parsec's process, ${settings.connections} loops)`);
@@ -114,7 +125,8 @@ export async function benchEngine(
     if (!enumerationTiming.identicalBodies) progress(`WARNING ${engine}: a wrong password and an unknown user got different response bodies`);
     await drain();
     progress(`${engine}: session queries, cold vs warm`);
-    sessionQueries = await probeSessionQueries(child, origin, second);
+    // The reader holds roles (Members, and Readers through it): the lookup's role expansion has work to do.
+    sessionQueries = await probeSessionQueries(child, origin, first, workloadSql.sql);
   } finally {
     parsecPeakRssBytes = (await child.stop())?.maxRssBytes;
   }
@@ -122,13 +134,13 @@ export async function benchEngine(
   progress(`${engine}: database limit (direct, ${settings.connections} loops)`);
   const executor = await openExecutor();
   try {
-    const input: DbInput = { ids, users, findLimit: settings.findLimit };
+    const input: DbInput = { sql: workloadSql.sql, ids, users, reader, findLimit: settings.findLimit };
     const measure = async (scenario: DbScenario): Promise<DbMeasurement> => {
       progress(`${engine}: database ${scenario}`);
       return measureDb(scenario, executor, input, settings);
     };
     const dbLimit = { get: await measure('get'), find: await measure('find'), insert: await measure('insert'), userGet: await measure('userGet') };
-    return { parsec, parsecPeakRssBytes, dbLimit, hashLimit, enumerationTiming, sessionQueries, sqlCheck, responses, ids, users };
+    return { parsec, security, parsecPeakRssBytes, dbLimit, hashLimit, enumerationTiming, sessionQueries, sqlCheck: workloadSql.check, responses, ids, users };
   } finally {
     await executor.close();
   }

@@ -1,9 +1,10 @@
 import autocannon from 'autocannon';
 import { LatencyRecorder, round } from './latency.ts';
 import type { BenchSettings } from './settings.ts';
-import { CLIENT_HEADERS, item, knownWrongLogin, paths, randomOf, unknownLogin, type BenchUser } from './workload.ts';
+import { CLIENT_HEADERS, MASTER_HEADERS, item, knownWrongLogin, paths, randomOf, unknownLogin, type BenchUser } from './workload.ts';
 
-export type HttpScenario = 'get' | 'find' | 'create' | 'me' | 'login';
+/** `securedUser` / `securedMaster`: one and the same find on the ACL'd class, as the role-holding reader and as the master. */
+export type HttpScenario = 'get' | 'find' | 'create' | 'me' | 'login' | 'securedUser' | 'securedMaster';
 
 export interface HttpMeasurement {
   /** Mean of autocannon's per-second request counts. */
@@ -25,6 +26,8 @@ export interface ScenarioInput {
   readonly findLimit: number;
   /** Seeded users: logins cycle through their credentials, `/users/me` through their sign-up tokens. */
   readonly users: readonly BenchUser[];
+  /** The user whose session token the secured find sends (holds `role:Readers` through `Members`). */
+  readonly reader?: BenchUser;
 }
 
 /** Seconds autocannon waits for a response. Logins queue for the hashing thread pool, so they get longer. */
@@ -70,6 +73,12 @@ function requestFor(scenario: HttpScenario, input: ScenarioInput): autocannon.Re
           headers: { ...request.headers, 'x-parse-session-token': cycle(input.users, meCounter++).sessionToken },
         }),
       };
+    case 'securedUser': {
+      if (input.reader === undefined) throw new Error('securedUser: no reader');
+      return { method: 'GET', path: paths.securedFind(input.findLimit), headers: { ...CLIENT_HEADERS, 'x-parse-session-token': input.reader.sessionToken } };
+    }
+    case 'securedMaster':
+      return { method: 'GET', path: paths.securedFind(input.findLimit), headers: { ...MASTER_HEADERS } };
     case 'login':
       return {
         method: 'POST',

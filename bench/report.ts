@@ -1,11 +1,13 @@
 import os from 'node:os';
 import type { DbMeasurement, DbScenario } from './db-limit.ts';
-import type { Engine, EngineRun, HttpLimitRun, LimitScenario, SqlCheck } from './engine.ts';
+import type { Engine, EngineRun, HttpLimitRun, LimitScenario } from './engine.ts';
 import type { HashLimit } from './hash-limit.ts';
 import type { EnumerationTiming, HttpMeasurement } from './http-load.ts';
 import { round } from './latency.ts';
+import type { SecuredCheck } from './seed.ts';
 import type { SessionQueries } from './session-queries.ts';
 import type { BenchSettings } from './settings.ts';
+import type { SqlCheck } from './sql-check.ts';
 
 export interface ParsecEntry extends HttpMeasurement {
   /** Parsec's requests/s over the bare server's for the same route: 1.0 would mean Parsec costs nothing. */
@@ -19,6 +21,16 @@ export interface LoginEntry extends HttpMeasurement {
   readonly vsHashLimit: number;
 }
 
+/** The cost of security: one and the same find on ACL'd rows as a role-holding user and with the master key. */
+export interface SecurityEntry {
+  readonly user: HttpMeasurement;
+  readonly master: HttpMeasurement;
+  /** user requests/s ÷ master requests/s: 1.0 means the permission check costs nothing; it should stay near 1. */
+  readonly userVsMaster: number;
+  /** What the correctness guard saw before the measurement (a wrong answer fails the run instead). */
+  readonly check: SecuredCheck;
+}
+
 type TargetScenario = 'get' | 'find' | 'create';
 
 export interface Target {
@@ -30,6 +42,7 @@ export interface Target {
 
 export interface EngineReport {
   readonly parsec: Record<LimitScenario, ParsecEntry> & { readonly login: LoginEntry; readonly peakRssMB: number | null };
+  readonly security: SecurityEntry;
   readonly dbLimit: Record<DbScenario, DbMeasurement>;
   readonly hashLimit: HashLimit;
   readonly enumerationTiming: EnumerationTiming;
@@ -77,6 +90,7 @@ export function engineReport(engine: Engine, run: EngineRun, http: HttpLimitRun)
   const login: LoginEntry = { ...run.parsec.login, vsHashLimit: ratio(run.parsec.login.requestsPerSec, run.hashLimit.verificationsPerSec) };
   return {
     parsec: { get: entry('get'), find: entry('find'), create: entry('create'), me: entry('me'), login, peakRssMB: megabytes(run.parsecPeakRssBytes) },
+    security: { user: run.security.user, master: run.security.master, userVsMaster: ratio(run.security.user.requestsPerSec, run.security.master.requestsPerSec), check: run.security.check },
     dbLimit: run.dbLimit,
     hashLimit: run.hashLimit,
     enumerationTiming: run.enumerationTiming,
@@ -89,7 +103,7 @@ export function engineReport(engine: Engine, run: EngineRun, http: HttpLimitRun)
 /** Every error or non-2xx anywhere: the numbers of a run with failures mean nothing. */
 export function failures(label: string, run: EngineRun | HttpLimitRun): string[] {
   const found: string[] = [];
-  const http = 'measurements' in run ? run.measurements : run.parsec;
+  const http = 'measurements' in run ? run.measurements : { ...run.parsec, securedUser: run.security.user, securedMaster: run.security.master };
   for (const [scenario, m] of Object.entries(http)) {
     if (m.errors > 0 || m.non2xx > 0) found.push(`${label} ${scenario}: ${m.errors} errors, ${m.non2xx} non-2xx responses`);
   }

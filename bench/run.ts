@@ -31,9 +31,10 @@ async function runCleanups(): Promise<void> {
 
 /** A generous bound on the whole run, so a hang anywhere still ends the process (and its children). */
 function startWatchdog(settings: BenchSettings): void {
-  // HTTP limit: 4 routes. Per engine: 5 Parsec routes, the hashing limit, the enumeration check (counted
-  // twice: its one-connection pass is a fixed count of hashes) and 4 database statements.
-  const measurements = 4 + 2 * 11;
+  // HTTP limit: 4 routes. Per engine: 5 Parsec routes, the secured find (as a user, as the master), the
+  // hashing limit, the enumeration check (counted twice: its one-connection pass is a fixed count of
+  // hashes) and 4 database statements.
+  const measurements = 4 + 2 * 13;
   const limitMs = (measurements * (settings.warmupSec + settings.durationSec + 5) + 600) * 1000;
   setTimeout(() => {
     progress(`watchdog: the run exceeded ${Math.round(limitMs / 1000)} s, aborting`);

@@ -1,25 +1,24 @@
 /**
  * Child process: one Parsec server under test. argv[2] is JSON `{databaseURI, poolSize, maxLimit}`.
  * Extra commands:
- * - `sql` returns the distinct SQL texts Parsec has sent so far and stops recording, so the bench can check
- *   its hard-coded statements against the real ones without slowing the measured phase;
  * - `analyze` refreshes planner statistics after seeding, as autovacuum (PostgreSQL) or Parsec's own
  *   periodic VACUUM ANALYZE (PGlite) would in a server that has been up a while. Without it the planner
  *   sees a freshly filled table as empty and plans the find differently (see bench/README.md);
- * - `traceStart` / `traceStop` record every statement Parsec sends in between (in order, duplicates kept,
- *   transactions included), for counting what one request costs; only used while no load is applied;
- * - `explainSessionLookup` plans Parsec's session lookup for a token (after refreshing statistics);
+ * - `traceStart` / `traceStop` record every statement Parsec sends in between, text and bound parameters
+ *   (in order, duplicates kept, transactions included), for counting what one request costs and for taking
+ *   the database limit's statements from Parsec itself; only used while no load is applied, so the driver
+ *   is not wrapped while anything is measured;
+ * - `explainSessionLookup` runs `EXPLAIN (ANALYZE, FORMAT JSON)` of the session lookup Parsec sent (the
+ *   traced statement, text and parameters, after refreshing statistics), as the table is and at scale;
  * - `hashLimit` runs Parsec's `verifyPassword` in loops on this process's thread pool (see hash-limit.ts);
  * - `drain` returns once every password hash already queued on the thread pool has run.
  */
-import { createHash } from 'node:crypto';
 import type { Driver, SqlExecutor } from '../src/storage/driver.ts';
 import { createParsec } from '../src/server.ts';
 import { testConfig } from '../test/helpers/server.ts';
 import { runChild } from './child-main.ts';
 import { measureHashLimit, verifyOnce, type HashLimitRequest } from './hash-limit.ts';
-import { summarize, TRANSACTION_MARK, type SessionLookupPlan } from './session-plan.ts';
-import { sql } from './workload.ts';
+import { readsSessions, summarize, TRANSACTION_MARK, type SessionLookupPlan, type TracedStatement } from './session-plan.ts';
 
 interface ParsecChildArgs {
   readonly databaseURI: string;
@@ -37,20 +36,22 @@ function patch<K extends 'query' | 'transaction'>(driver: Driver, key: K, replac
   };
 }
 
-/** Passes the text of every statement Parsec sends through `driver`, in or out of a transaction, to `tap`. */
-function tapSql(driver: Driver, tap: (sql: string) => void): () => void {
+/** Passes every statement Parsec sends through `driver`, in or out of a transaction, to `tap`. */
+function tapSql(driver: Driver, tap: (statement: TracedStatement) => void): () => void {
   const query = driver.query.bind(driver);
   const transaction = driver.transaction.bind(driver);
+  // A copy: the parameters as bound, whatever the caller does with its array afterwards.
+  const record = (text: string, params: readonly unknown[] | undefined): void => tap({ text, params: structuredClone([...(params ?? [])]) });
   const restoreQuery = patch(driver, 'query', <Row>(text: string, params?: readonly unknown[]) => {
-    tap(text);
+    record(text, params);
     return query<Row>(text, params);
   });
   const restoreTransaction = patch(driver, 'transaction', <T>(work: (tx: SqlExecutor) => Promise<T>) => {
-    tap(TRANSACTION_MARK);
+    record(TRANSACTION_MARK, []);
     return transaction((tx) =>
       work({
         query: <Row>(text: string, params?: readonly unknown[]) => {
-          tap(text);
+          record(text, params);
           return tx.query<Row>(text, params);
         },
       }),
@@ -62,7 +63,7 @@ function tapSql(driver: Driver, tap: (sql: string) => void): () => void {
   };
 }
 
-async function refreshStatistics(driver: Driver, tables = '"BenchItem", "_User", "_Session"'): Promise<void> {
+async function refreshStatistics(driver: Driver, tables = '"BenchItem", "Secured", "_User", "_Session", "_Role", "_Join:users:_Role", "_Join:roles:_Role"'): Promise<void> {
   if (driver.kind === 'pglite') await driver.maintain();
   else await driver.query(`ANALYZE ${tables}`);
 }
@@ -83,17 +84,17 @@ async function sessionRows(db: SqlExecutor): Promise<number> {
 }
 
 /**
- * Plans Parsec's session lookup for `token` twice: on `_Session` as the bench left it (a few hundred rows,
- * where a sequential scan is the planner's right choice), and with `SESSIONS_AT_SCALE` synthetic sessions
- * added and analyzed inside a transaction that is then rolled back (nothing of them remains but the
- * row-count estimate in pg_class, which the planner rescales to the table's real size anyway).
+ * `EXPLAIN (ANALYZE, FORMAT JSON)` of the session lookup exactly as Parsec sent it (the traced text and
+ * parameters), twice: on `_Session` as the bench left it (a few hundred rows, where a sequential scan is
+ * the planner's right choice), and with `SESSIONS_AT_SCALE` synthetic sessions added and analyzed inside a
+ * transaction that is then rolled back (nothing of them remains but the row-count estimate in pg_class,
+ * which the planner rescales to the table's real size anyway). ANALYZE runs the statement: it is a read.
  */
-async function explainSessionLookup(driver: Driver, token: string): Promise<SessionLookupPlan> {
+async function explainSessionLookup(driver: Driver, lookup: TracedStatement): Promise<SessionLookupPlan> {
+  if (!/^\s*SELECT\b/i.test(lookup.text) || !readsSessions(lookup.text)) throw new Error(`explainSessionLookup: not a session lookup: ${lookup.text}`);
   await refreshStatistics(driver, '"_Session"');
-  const explain = `EXPLAIN (FORMAT JSON) ${sql.sessionLookup}`;
-  // Parsec's token hash (SHA-256, hex), computed here so the bench does not depend on a helper's name.
-  // Only the value's shape matters to the plan of a unique-index equality.
-  const params = [createHash('sha256').update(token, 'utf8').digest('hex')];
+  const explain = `EXPLAIN (ANALYZE, FORMAT JSON) ${lookup.text}`;
+  const params = [...lookup.params];
   const asIs = { ...summarize((await driver.query<Record<string, unknown>>(explain, params)).rows), sessionRows: await sessionRows(driver) };
   try {
     await driver.transaction(async (tx) => {
@@ -127,9 +128,7 @@ await runChild(async () => {
     }),
   );
   const { driver } = parsec.services;
-  const seen = new Set<string>();
-  let restore: (() => void) | undefined = tapSql(driver, (text) => seen.add(text));
-  let trace: { statements: string[]; restore: () => void } | undefined;
+  let trace: { statements: TracedStatement[]; restore: () => void } | undefined;
   await parsec.app.listen({ port: 0, host: '127.0.0.1' });
   const address = parsec.app.server.address();
   if (typeof address !== 'object' || address === null) throw new Error('Parsec is not listening on a TCP port');
@@ -141,15 +140,10 @@ await runChild(async () => {
         await refreshStatistics(driver);
         return true;
       },
-      sql: () => {
-        restore?.();
-        restore = undefined;
-        return [...seen];
-      },
       traceStart: () => {
-        if (restore !== undefined || trace !== undefined) throw new Error('traceStart: already recording');
-        const statements: string[] = [];
-        trace = { statements, restore: tapSql(driver, (text) => statements.push(text)) };
+        if (trace !== undefined) throw new Error('traceStart: already recording');
+        const statements: TracedStatement[] = [];
+        trace = { statements, restore: tapSql(driver, (statement) => statements.push(statement)) };
         return true;
       },
       traceStop: () => {
@@ -159,7 +153,7 @@ await runChild(async () => {
         trace = undefined;
         return statements;
       },
-      explainSessionLookup: (payload) => explainSessionLookup(driver, (payload as { token: string }).token),
+      explainSessionLookup: (payload) => explainSessionLookup(driver, payload as TracedStatement),
       hashLimit: (payload) => measureHashLimit(payload as HashLimitRequest),
       drain: async () => {
         await verifyOnce();

@@ -1,9 +1,10 @@
 /**
  * The benchmarked workload, in both its HTTP form (for Parsec and the bare server) and its SQL form (for the
- * database limit). The SQL is Parsec's own text for a non-master caller, copied verbatim — same column
- * list, same casts, the `_rperm && ['*']` read check as a bound parameter, no ORDER BY, LIMIT/OFFSET bound —
- * so the database limit prices exactly the statements Parsec sends. The bench checks these texts against
- * the ones Parsec actually sent in the same run (see `sqlCheck` in the report).
+ * database limit). The SQL *text* is not written here: the bench traces the very statements Parsec sends
+ * for one request of each kind in the same run (see `sql-check.ts`) and the database limit sends those
+ * texts. What is written here is what Parsec binds to them for a given request (`sqlParams`), so the direct
+ * loops can vary it like the HTTP load does (a random id, a new row, another user); the same run checks it
+ * against the parameters Parsec actually bound (`sqlCheck` in the report).
  */
 import { randomInt } from 'node:crypto';
 import { APP_ID, MASTER_KEY, REST_KEY } from '../test/helpers/server.ts';
@@ -35,10 +36,34 @@ export function item(n: number): Item {
   return { name: `item-${n}`, score: n, group: n % GROUPS };
 }
 
+/**
+ * The secured find's class: the same fields as BenchItem, every row with an ACL and none public. Half the
+ * rows are readable through the role `Readers` only — which the reader holds by inheritance: they are in
+ * `Members`, and `Readers.roles` holds `Members` — and the other half only by another user. Readability
+ * alternates in runs of GROUPS rows, so it is independent of `group`: every group is half readable.
+ */
+export const SECURED_CLASS = 'Secured';
+export const READERS_ROLE = 'Readers';
+export const MEMBERS_ROLE = 'Members';
+export const SECURED_SCHEMA = { ...SCHEMA, className: SECURED_CLASS };
+
+export const readableByRole = (n: number): boolean => Math.floor(n / GROUPS) % 2 === 0;
+
+export type Acl = Record<string, { read?: boolean; write?: boolean }>;
+
+export function securedItem(n: number, otherUserId: string): Item & { ACL: Acl } {
+  return { ...item(n), ACL: readableByRole(n) ? { [`role:${READERS_ROLE}`]: { read: true } } : { [otherUserId]: { read: true } } };
+}
+
 export const paths = {
   create: `/parse/classes/${CLASS_NAME}`,
   get: (objectId: string) => `/parse/classes/${CLASS_NAME}/${objectId}`,
   find: (limit: number) => `/parse/classes/${CLASS_NAME}?where=${encodeURIComponent(JSON.stringify({ group: FIND_GROUP }))}&limit=${limit}`,
+  /** The same find (same where, same limit) on the secured class: the user's and the master's. */
+  securedFind: (limit: number) => `/parse/classes/${SECURED_CLASS}?where=${encodeURIComponent(JSON.stringify({ group: FIND_GROUP }))}&limit=${limit}`,
+  securedCreate: `/parse/classes/${SECURED_CLASS}`,
+  securedSchema: `/parse/schemas/${SECURED_CLASS}`,
+  role: '/parse/classes/_Role',
   batch: '/parse/batch',
   schema: `/parse/schemas/${CLASS_NAME}`,
   signUp: '/parse/users',
@@ -63,30 +88,39 @@ export const credentials = (n: number): { username: string; password: string } =
 export const knownWrongLogin = (user: BenchUser): { username: string; password: string } => ({ username: user.username, password: 'wrong-password-0' });
 export const unknownLogin = (n: number): { username: string; password: string } => ({ username: `bench-gone-${n}`, password: 'wrong-password-0' });
 
-const COLUMNS = 't0."objectId", t0."createdAt", t0."updatedAt", t0."_rperm", t0."_wperm", t0."name", t0."score", t0."group"';
-const USER_COLUMNS = 't0."objectId", t0."createdAt", t0."updatedAt", t0."_rperm", t0."_wperm", t0."username", t0."email", t0."emailVerified", t0."authData"';
+/** The statements the database limit sends, one per measured request kind (create ↔ insert, me ↔ userGet). */
+export const STATEMENTS = ['get', 'find', 'insert', 'userGet'] as const;
+export type StatementName = (typeof STATEMENTS)[number];
+
+/** The table each statement must read or write: how the bench recognizes it in a trace. */
+export const STATEMENT_TABLE: Readonly<Record<StatementName, RegExp>> = {
+  get: /^SELECT .* FROM "BenchItem"/s,
+  find: /^SELECT .* FROM "BenchItem"/s,
+  insert: /^INSERT INTO "BenchItem"/,
+  userGet: /^SELECT .* FROM "_User"/s,
+};
+
 const PUBLIC = ['*'];
 
-export const sql = {
-  get: `SELECT ${COLUMNS} FROM "BenchItem" AS t0 WHERE (t0."objectId" = $1::text) AND (t0."_rperm" && $2::text[]) LIMIT $3::int8 OFFSET $4::int8`,
-  find: `SELECT ${COLUMNS} FROM "BenchItem" AS t0 WHERE (t0."group" = $1::float8) AND (t0."_rperm" && $2::text[]) LIMIT $3::int8 OFFSET $4::int8`,
-  insert:
-    'INSERT INTO "BenchItem" ("objectId", "createdAt", "updatedAt", "_rperm", "_wperm", "name", "score", "group") ' +
-    'VALUES ($2::text, $1::timestamptz, $1::timestamptz, $3::text[], $4::text[], $5::text, $6::float8, $7::float8)',
-  /** `/users/me` (and login) read the user as that user: `_rperm && ['*', userId]`. */
-  userGet: `SELECT ${USER_COLUMNS} FROM "_User" AS t0 WHERE (t0."objectId" = $1::text) AND (t0."_rperm" && $2::text[]) LIMIT $3::int8 OFFSET $4::int8`,
-  /** A cold session token: the one lookup by token hash (a warm one costs none). Not load-tested; used to classify statements. */
-  sessionLookup: 'SELECT "objectId", "user", "expiresAt", "restricted" FROM "_Session" WHERE "_session_token_hash" = $1::text',
-} as const;
+/** The roles a bench user holds, expanded as Parsec expands them (sorted names): the reader's two, else none. */
+export function rolesOf(user: BenchUser, reader: BenchUser): string[] {
+  return user.objectId === reader.objectId ? [MEMBERS_ROLE, READERS_ROLE].sort() : [];
+}
 
+/**
+ * The parameters Parsec binds, for a non-master caller with the REST key: the `_rperm && …` read check is
+ * a bound parameter (`['*']` anonymous, the user's principals — `*`, their id, their roles — for their own
+ * row), LIMIT/OFFSET are bound, an insert binds its timestamp once for both dates.
+ */
 export const sqlParams = {
   get: (objectId: string): unknown[] => [objectId, PUBLIC, 1, 0],
   find: (limit: number): unknown[] => [FIND_GROUP, PUBLIC, limit, 0],
-  insert: (n: number): unknown[] => {
+  insert: (n: number, created: { objectId: string; createdAt: string } = { objectId: objectId(), createdAt: new Date().toISOString() }): unknown[] => {
     const { name, score, group } = item(n);
-    return [new Date().toISOString(), objectId(), PUBLIC, PUBLIC, name, score, group];
+    return [created.createdAt, created.objectId, PUBLIC, PUBLIC, name, score, group];
   },
-  userGet: (userId: string): unknown[] => [userId, ['*', userId], 1, 0],
+  /** `/users/me` (and login) read the user's own row as that user: `_rperm && ['*', userId, 'role:…'…]`. */
+  userGet: (userId: string, roles: readonly string[]): unknown[] => [userId, ['*', userId, ...roles.map((role) => `role:${role}`)], 1, 0],
 };
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
