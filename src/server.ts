@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ParsecConfig } from './config/types.ts';
 import { buildApp } from './http/app.ts';
+import { ensureJobStatusClass, jobStatusPlugin } from './cloud/jobs.ts';
+import { loadCloudCode, prepareCloud } from './cloud/load.ts';
 import { rolePlugin } from './security/role-plugin.ts';
 import { RoleStore } from './security/role-store.ts';
 import type { Services } from './rest/services.ts';
@@ -36,11 +38,14 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
   try {
     const schemas = await SchemaStore.open(driver);
     await ensureUserClasses(driver, schemas);
+    await ensureJobStatusClass(driver, schemas);
     const roles = new RoleStore(driver);
     const sessions = new SessionStore(driver, config, roles);
-    const plugins = new Map([userPlugin(config, sessions), sessionPlugin(sessions), rolePlugin(roles)].map((plugin) => [plugin.className, plugin]));
+    const plugins = new Map([userPlugin(config, sessions), sessionPlugin(sessions), rolePlugin(roles), jobStatusPlugin()].map((plugin) => [plugin.className, plugin]));
     const mail = options.mail ?? (config.emailAdapter === undefined ? undefined : await loadEmailAdapter(config.emailAdapter, options.cwd ?? process.cwd()));
-    const { app, services } = buildApp({ config, driver, schemas, plugins, sessions, roles, mail });
+    const cloud = prepareCloud(config);
+    const { app, services, router } = buildApp({ config, driver, schemas, plugins, sessions, roles, mail, cloud });
+    await loadCloudCode(cloud, router, services);
     const timers = driver.kind === 'pglite' ? scheduleMaintenance(driver, config.vacuumIntervalMs, app.log) : [];
     let closing: Promise<void> | undefined;
     return {

@@ -60,13 +60,18 @@ export function createAuthenticator(config: ParsecConfig, sessions: SessionResol
     }
     // A login request authenticates with the credentials in its body, not with a token (as Parse).
     if (credentials.sessionToken === undefined || credentials.sessionToken === '' || /^\/login\/?$/i.test(path)) return ANONYMOUS;
-    const session = await sessions.resolve(credentials.sessionToken);
-    return Object.freeze({
-      kind: 'user',
-      userId: session.userId,
-      roles: await roles.rolesOf(session.userId),
-      sessionId: session.sessionId,
-      sessionToken: credentials.sessionToken,
-    });
+    return sessionAuth(credentials.sessionToken, sessions, roles);
   };
+}
+
+/** The user a session token names (209 unless it is a live session), with their roles. */
+export async function sessionAuth(token: unknown, sessions: SessionResolver, roles: RoleResolver): Promise<AuthContext> {
+  const session = await sessions.resolve(token);
+  return Object.freeze({
+    kind: 'user',
+    userId: session.userId,
+    roles: await roles.rolesOf(session.userId),
+    sessionId: session.sessionId,
+    sessionToken: token as string,
+  });
 }

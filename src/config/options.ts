@@ -20,6 +20,9 @@ export interface OptionValues {
   masterKeyIps: readonly string[];
   databaseURI: string;
   cloud: string;
+  cloudActsAsCaller: boolean;
+  requireFunctionAccess: boolean;
+  cloudTimeoutMs: number;
   port: number;
   host: string;
   mountPath: string;
@@ -158,6 +161,24 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     env: 'PARSEC_CLOUD',
     flag: '--cloud',
     help: 'Cloud Code main file, resolved against the working directory as Parse does.',
+  },
+  cloudActsAsCaller: {
+    type: types.boolean,
+    default: true,
+    env: 'PARSEC_CLOUD_ACTS_AS_CALLER',
+    help: "Cloud code's Parse calls without useMasterKey or sessionToken act as the function's or trigger's caller; false acts as anonymous, as Parse Server does.",
+  },
+  requireFunctionAccess: {
+    type: types.boolean,
+    default: true,
+    env: 'PARSEC_REQUIRE_FUNCTION_ACCESS',
+    help: 'Every cloud function must declare who may call it (requireUser, requireMaster, roles, a validator function, public or internal); false allows undeclared functions to anyone with the app keys, as Parse Server does.',
+  },
+  cloudTimeoutMs: {
+    type: types.integer(1, MAX_TIMER_MS),
+    default: 30_000,
+    env: 'PARSEC_CLOUD_TIMEOUT_MS',
+    help: 'Time limit of one cloud function or trigger; past it the request answers 124 TIMEOUT (the handler is not stopped).',
   },
   port: {
     type: types.integer(1, 65535),

@@ -62,6 +62,11 @@ export interface ParsecConfig {
   /** `postgres://…` for PostgreSQL, otherwise a directory for embedded PGlite. */
   readonly databaseURI: string;
   readonly cloud: string | undefined;
+  /** Cloud code's Parse calls without useMasterKey/sessionToken act as the current caller (false: anonymous). */
+  readonly cloudActsAsCaller: boolean;
+  /** Every cloud function must declare who may call it. */
+  readonly requireFunctionAccess: boolean;
+  readonly cloudTimeoutMs: number;
   readonly port: number;
   readonly host: string;
   /** Always starts with `/` and has no trailing slash, e.g. `/parse`. */

@@ -2,9 +2,10 @@ import type { Duplex } from 'node:stream';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createAuthenticator } from '../auth/authenticate.ts';
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
-import type { Services } from '../rest/services.ts';
+import type { Caller, Services } from '../rest/services.ts';
+import { parseCloudContext, scrubHeaders, type ClientInfo } from './client-info.ts';
 import { callerAccess } from '../security/access.ts';
-import { extractRequest } from './credentials.ts';
+import { extractRequest, header } from './credentials.ts';
 import { translateError } from './errors.ts';
 import { Router, type ApiResponse } from './router.ts';
 import { ANONYMOUS } from '../auth/context.ts';
@@ -12,6 +13,7 @@ import { loggingEmailAdapter, type EmailAdapter } from '../users/email.ts';
 import { isTokenLinkPath, registerAccountEmailRoutes } from './routes/account-emails.ts';
 import { registerBatchRoute } from './routes/batch.ts';
 import { registerClassRoutes } from './routes/classes.ts';
+import { registerFunctionRoutes } from './routes/functions.ts';
 import { registerSchemaRoutes } from './routes/schemas.ts';
 import { registerSessionRoutes } from './routes/sessions.ts';
 import { registerUserRoutes } from './routes/users.ts';
@@ -34,6 +36,7 @@ export function buildRouter(mountPaths: readonly string[]): Router {
   registerAccountEmailRoutes(router);
   registerSchemaRoutes(router);
   registerBatchRoute(router, mountPaths);
+  registerFunctionRoutes(router);
   return router;
 }
 
@@ -68,7 +71,7 @@ function answerClientError(error: Error & { code?: string }, socket: Duplex): vo
  * The HTTP transport: body limits, credentials, identity, then the router. It decides nothing about data;
  * everything past identity happens in the shared pipeline that `/batch` uses too.
  */
-export function buildApp(services: Omit<Services, 'log' | 'mail'> & { mail?: EmailAdapter }): { app: FastifyInstance; services: Services } {
+export function buildApp(services: Omit<Services, 'log' | 'mail'> & { mail?: EmailAdapter }): { app: FastifyInstance; services: Services; router: Router } {
   const { config } = services;
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
@@ -102,7 +105,13 @@ export function buildApp(services: Omit<Services, 'log' | 'mail'> & { mail?: Ema
     try {
       const extracted = extractRequest(request.method, request.headers, parseJsonBody(request.body as Buffer | undefined));
       const auth = isTokenLinkPath(path) ? ANONYMOUS : await authenticate(extracted.credentials, request.ip, path);
-      const caller = { auth, access: callerAccess(auth, services), services: withLog };
+      const client: ClientInfo = {
+        ip: request.ip,
+        headers: scrubHeaders(request.headers),
+        installationId: extracted.installationId,
+        context: parseCloudContext(header(request.headers, 'x-parse-cloud-context'), extracted.bodyContext),
+      };
+      const caller: Caller = { auth, access: callerAccess(auth, services), services: withLog, client };
       const query = request.query as Record<string, unknown>;
       return send(reply, await router.dispatch({ method: extracted.method, path, query, body: extracted.body, caller, inBatch: false }));
     } catch (error) {
@@ -113,5 +122,5 @@ export function buildApp(services: Omit<Services, 'log' | 'mail'> & { mail?: Ema
   };
   app.all(mount, handle);
   app.all(`${mount}/*`, handle);
-  return { app, services: withLog };
+  return { app, services: withLog, router };
 }

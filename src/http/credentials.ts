@@ -12,6 +12,8 @@ const BODY_FIELDS = {
   _SessionToken: 'sessionToken',
 } as const;
 const DISCARDED_BODY_FIELDS = ['_InstallationId', '_ClientVersion', '_RevocableSession', '_context', '_ContentType', '_method'];
+/** Client metadata (not credentials) the SDK sends in the body; kept for cloud code, then removed. */
+const CLIENT_BODY_FIELDS = ['_InstallationId', '_context'] as const;
 
 /** A value that is present but not a string (e.g. `{"$regex": …}`): it can never match any secret. */
 const NOT_A_STRING = '\u0000not-a-string';
@@ -21,7 +23,7 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' ? value : NOT_A_STRING;
 }
 
-function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 }
@@ -44,6 +46,9 @@ export interface ExtractedRequest {
   readonly method: string;
   /** The body without credential fields. */
   readonly body: unknown;
+  readonly installationId: string | undefined;
+  /** The raw `_context` body field, parsed later with the cloud context header. */
+  readonly bodyContext: unknown;
 }
 
 /**
@@ -54,8 +59,10 @@ export function extractRequest(method: string, headers: IncomingHttpHeaders, bod
   const fromBody: Record<string, string | undefined> = {};
   let effectiveMethod = method;
   let cleanBody = body;
+  const client: Record<string, unknown> = {};
   if (isPlainObject(body)) {
     const copy: Record<string, unknown> = { ...body };
+    for (const field of CLIENT_BODY_FIELDS) if (Object.hasOwn(copy, field)) client[field] = copy[field];
     for (const [field, name] of Object.entries(BODY_FIELDS)) {
       if (field in copy) fromBody[name] = text(copy[field]);
       delete copy[field];
@@ -78,5 +85,6 @@ export function extractRequest(method: string, headers: IncomingHttpHeaders, bod
     dotNetKey: pick('x-parse-windows-key', 'dotNetKey'),
     sessionToken: pick('x-parse-session-token', 'sessionToken'),
   };
-  return { credentials, method: effectiveMethod, body: cleanBody };
+  const installationId = header(headers, 'x-parse-installation-id') ?? (typeof client._InstallationId === 'string' ? client._InstallationId : undefined);
+  return { credentials, method: effectiveMethod, body: cleanBody, installationId, bodyContext: client._context };
 }

@@ -11,6 +11,8 @@ export interface ApiRequest {
   readonly caller: Caller;
   /** True for the sub-requests of a `/batch`. */
   readonly inBatch: boolean;
+  /** True for calls cloud code makes through the in-process SDK (they may reach `internal` functions). */
+  readonly fromCloud?: boolean;
 }
 
 export interface ApiResponse {

@@ -1,7 +1,7 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import { assertSafeJson } from './safe-json.ts';
 import { parseFieldRef, parseWhere } from './parse-where.ts';
-import type { FindQuery, OrderKey } from './tree.ts';
+import type { FindQuery, OrderKey, WireQuery } from './tree.ts';
 
 /** Options Parse accepts that only steer MongoDB replicas or hints; accepted and ignored on PostgreSQL. */
 const IGNORED = new Set(['readPreference', 'includeReadPreference', 'subqueryReadPreference', 'hint', 'comment']);
@@ -110,7 +110,8 @@ export function parseFindOptions(className: string, options: Readonly<Record<str
   if (options.includeAll !== undefined) invalid('includeAll is not supported yet; list the pointer fields to include.');
   if (options.redirectClassNameForKey !== undefined) invalid('redirectClassNameForKey is not supported yet.');
   const where = options.where === undefined ? {} : jsonOption('where', options.where);
-  const requestedLimit = options.limit === undefined ? limits.defaultLimit : integerOption('limit', options.limit, -1);
+  const explicitLimit = options.limit === undefined ? undefined : integerOption('limit', options.limit, -1);
+  const requestedLimit = explicitLimit ?? limits.defaultLimit;
   // Parse treats a negative limit as "no explicit limit"; the configured ceiling still applies.
   const limit = Math.min(requestedLimit < 0 ? limits.maxLimit : requestedLimit, limits.maxLimit);
   return {
@@ -123,7 +124,20 @@ export function parseFindOptions(className: string, options: Readonly<Record<str
     excludeKeys: options.excludeKeys === undefined ? new Set() : keySet('excludeKeys', options.excludeKeys),
     include: allIncludes(options),
     count: parseBoolean('count', options.count),
+    wire: wireForm(where, options, explicitLimit),
   };
+}
+
+/** The options as `Parse.Query.fromJSON` takes them, after they passed the checks above. */
+function wireForm(where: unknown, options: Readonly<Record<string, unknown>>, limit: number | undefined): WireQuery {
+  const wire: WireQuery = { where };
+  if (limit !== undefined && limit >= 0) wire.limit = limit;
+  if (options.skip !== undefined) wire.skip = integerOption('skip', options.skip, 0);
+  for (const name of ['order', 'keys', 'excludeKeys', 'include'] as const) {
+    if (options[name] !== undefined) wire[name] = listOption(name, options[name]).join(',');
+  }
+  if (parseBoolean('count', options.count)) wire.count = 1;
+  return wire;
 }
 
 /** `GET /classes/X/:id` accepts only projection options (Parse answers 102 for anything else). */
@@ -139,5 +153,6 @@ export function parseGetOptions(className: string, objectId: string, options: Re
     excludeKeys: options.excludeKeys === undefined ? new Set() : keySet('excludeKeys', options.excludeKeys),
     include: allIncludes(options),
     count: false,
+    wire: wireForm({ objectId }, options, 1),
   };
 }

@@ -62,6 +62,22 @@ export interface FindQuery {
   /** Pointer paths to replace with the objects they point at, e.g. [['post','author']]. */
   readonly include: readonly (readonly string[])[];
   readonly count: boolean;
+  /**
+   * The query in the SDK's JSON form (`where` as an object, lists as comma strings), kept for cloud code:
+   * `beforeFind` receives it as a `Parse.Query`. Absent for queries the server builds itself.
+   */
+  readonly wire?: Readonly<WireQuery>;
+}
+
+export interface WireQuery {
+  where: unknown;
+  limit?: number;
+  skip?: number;
+  order?: string;
+  keys?: string;
+  excludeKeys?: string;
+  include?: string;
+  count?: number;
 }
 
 export const TRUE: Condition = { type: 'true' };

@@ -6,7 +6,9 @@ import type { FieldOperation, FieldWrite } from '../query/write-tree.ts';
 import { sqlState, withTransaction } from '../storage/driver.ts';
 import { compileInsert } from '../storage/sql/compile-write.ts';
 import { assertClassServed, assertMayUseMissingClass } from './class-access.ts';
+import { WriteTriggers } from '../cloud/write-triggers.ts';
 import { newObjectId } from './object-id.ts';
+import { readStored } from './stored.ts';
 import { applyRelationWrites } from './relations.ts';
 import { assertRequiredFields, fieldsToAdd, withDefaults } from './schema-check.ts';
 import type { ClassPlugin } from './class-plugin.ts';
@@ -94,7 +96,13 @@ export async function create(caller: Caller, className: string, body: unknown): 
   // nothing from validation or uniqueness errors (no account enumeration through sign-up).
   if (current === undefined) assertMayUseMissingClass(caller, className);
   else caller.access.assertCreate(className, false);
-  const parsed = withDefaults(current, parseWrite(body, { isCreate: true, allowCustomObjectId: config.allowCustomObjectId }));
+  const writeOptions = { isCreate: true, allowCustomObjectId: config.allowCustomObjectId };
+  let parsed = withDefaults(current, parseWrite(body, writeOptions));
+  const triggers = WriteTriggers.forSave(caller, className);
+  if (triggers !== undefined) {
+    // What beforeSave leaves is parsed and checked again: a trigger cannot write what a client could not.
+    parsed = withDefaults(current, parseWrite(await triggers.beforeSave(body as Record<string, unknown>, undefined), writeOptions));
+  }
   const objectId = parsed.objectId ?? newObjectId();
   const prepared = plugin?.prepareCreate === undefined ? { write: parsed, internal: [] } : await plugin.prepareCreate(caller, parsed, objectId);
   const { write } = prepared;
@@ -122,6 +130,13 @@ export async function create(caller: Caller, className: string, body: unknown): 
     }
   } catch (error) {
     throw translateUniqueViolation(error, plugin);
+  }
+  if (triggers !== undefined) {
+    const saved = await readStored(caller, className, objectId, undefined);
+    if (saved !== undefined) {
+      extra = { ...extra, ...triggers.changedFields(saved, caller.access.protectedFields(className).hiddenIn(saved)) };
+      await triggers.afterWrite(saved, undefined);
+    }
   }
   return { ...extra, objectId, createdAt: createdAt.toISOString() };
 }

@@ -2,7 +2,10 @@ import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import { withTransaction } from '../storage/driver.ts';
 import { compileDelete } from '../storage/sql/compile-write.ts';
 import { assertClassServed } from './class-access.ts';
+import { WriteTriggers } from '../cloud/write-triggers.ts';
+import type { JsonRecord } from './encode.ts';
 import { deleteOwnedRelations } from './relations.ts';
+import { readStored } from './stored.ts';
 import type { Caller } from './services.ts';
 
 /** One DELETE whose WHERE carries the caller's write permission: forbidden and missing are both 101. */
@@ -11,7 +14,15 @@ export async function destroy(caller: Caller, className: string, objectId: strin
   const { schemas, driver, plugins } = caller.services;
   const schema = schemas.get(className);
   if (schema === undefined) throw new ParseError(ErrorCode.OBJECT_NOT_FOUND, 'Object not found.');
-  const statement = compileDelete(className, schema, objectId, caller.access.writeFilter(className, 'delete'));
+  const writeFilter = caller.access.writeFilter(className, 'delete');
+  const triggers = WriteTriggers.forDelete(caller, className);
+  let stored: JsonRecord | undefined;
+  if (triggers !== undefined) {
+    stored = await readStored(caller, className, objectId, writeFilter);
+    if (stored === undefined) throw new ParseError(ErrorCode.OBJECT_NOT_FOUND, 'Object not found.');
+    await triggers.beforeDelete(stored);
+  }
+  const statement = compileDelete(className, schema, objectId, writeFilter);
   const relationFields = [...schema.fields].filter(([, field]) => field.type === 'Relation').map(([name]) => name);
   await withTransaction(driver, async (tx) => {
     const { rows } = await tx.query(statement.text, statement.params);
@@ -19,4 +30,5 @@ export async function destroy(caller: Caller, className: string, objectId: strin
     await deleteOwnedRelations(tx, className, objectId, relationFields);
     await plugins.get(className)?.afterDelete?.(caller, tx, objectId);
   });
+  if (triggers !== undefined && stored !== undefined) await triggers.afterWrite(stored, undefined);
 }

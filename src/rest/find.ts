@@ -6,6 +6,7 @@ import { encodeRow, type JsonRecord } from './encode.ts';
 import { applyIncludes } from './include.ts';
 import type { Caller } from './services.ts';
 import { assertQueryable } from '../security/query-fields.ts';
+import { FindTriggers } from '../cloud/find-triggers.ts';
 
 export interface FindResult {
   results: JsonRecord[];
@@ -22,7 +23,8 @@ export function fileBaseUrl(caller: Caller): string {
  * field is refused, then one SELECT carrying the caller's row permissions, one COUNT when asked, and one
  * query per include; protected fields are removed from what comes back.
  */
-export async function find(caller: Caller, query: FindQuery, operation: 'find' | 'get' = 'find'): Promise<FindResult> {
+export async function find(caller: Caller, requested: FindQuery, operation: 'find' | 'get' = 'find'): Promise<FindResult> {
+  let query = requested;
   assertClassServed(caller, query.className, query.count ? 'count' : operation);
   const { schemas, driver } = caller.services;
   const schema = schemas.get(query.className);
@@ -34,11 +36,19 @@ export async function find(caller: Caller, query: FindQuery, operation: 'find' |
   const wantsRows = !query.count || query.limit > 0;
   if (wantsRows) access.readFilter(query.className, operation);
   if (query.count) access.readFilter(query.className, 'count');
+  // The client's query is checked; what a beforeFind trigger makes of it is trusted server code's.
   assertQueryable(access, query);
+  const triggers = FindTriggers.for(caller, query.className);
+  if (triggers !== undefined) query = await triggers.beforeFind(query, operation);
   const base = { schemaOf: (name: string) => schemas.get(name), access };
   const rows = query.limit === 0 ? [] : (await driver.query(...statement(compileFind(query, schema, { ...base, operation })))).rows;
-  const results = rows.map((row) => encodeRow(schema, row, fileBaseUrl(caller)));
+  let results = rows.map((row) => encodeRow(schema, row, fileBaseUrl(caller)));
   hideProtected(caller, query.className, results);
+  if (triggers !== undefined) {
+    results = await triggers.afterFind(query, results);
+    // afterFind is cloud code; what it hands back still passes the caller's protected-field filter.
+    hideProtected(caller, query.className, results);
+  }
   if (query.keys !== undefined || query.excludeKeys.size > 0) project(results, query);
   await applyIncludes(caller, results, query.include);
   if (!query.count) return { results };

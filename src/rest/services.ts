@@ -1,4 +1,6 @@
 import type { AuthContext } from '../auth/context.ts';
+import type { CloudRuntime } from '../cloud/runtime.ts';
+import type { ClientInfo } from '../http/client-info.ts';
 import type { ParsecConfig } from '../config/types.ts';
 import type { SchemaStore } from '../schema/schema-store.ts';
 import type { AccessPlan } from '../security/access.ts';
@@ -28,6 +30,8 @@ export interface Services {
   readonly roles: RoleStore;
   /** Where account emails (password reset, verification) are sent. */
   readonly mail: EmailAdapter;
+  /** Cloud code: registered functions, triggers and jobs, and the SDK they run with. */
+  readonly cloud: CloudRuntime;
 }
 
 /** One caller's view of the services: every use case takes this, so none can run without a caller. */
@@ -35,4 +39,6 @@ export interface Caller {
   readonly auth: AuthContext;
   readonly access: AccessPlan;
   readonly services: Services;
+  /** The request's client (ip, headers, installation, cloud context); absent for server-internal work. */
+  readonly client?: ClientInfo;
 }

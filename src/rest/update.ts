@@ -6,7 +6,9 @@ import { assertClassServed } from './class-access.ts';
 import { translateUniqueViolation } from './create.ts';
 import { encodeRow, type JsonRecord } from './encode.ts';
 import { fileBaseUrl } from './find.ts';
+import { WriteTriggers } from '../cloud/write-triggers.ts';
 import { applyRelationWrites } from './relations.ts';
+import { readStored } from './stored.ts';
 import { assertRequiredFields, fieldsToAdd } from './schema-check.ts';
 import type { Caller } from './services.ts';
 
@@ -25,8 +27,17 @@ export async function update(caller: Caller, className: string, objectId: string
   const current = schemas.get(className);
   if (current === undefined) notFound();
   // Class-level permission first, before the body is read.
-  caller.access.writeFilter(className, 'update');
-  const parsed = parseWrite(body, { isCreate: false, allowCustomObjectId: false });
+  const mayWrite = caller.access.writeFilter(className, 'update');
+  const writeOptions = { isCreate: false, allowCustomObjectId: false };
+  let parsed = parseWrite(body, writeOptions);
+  const triggers = WriteTriggers.forSave(caller, className);
+  let original: JsonRecord | undefined;
+  if (triggers !== undefined) {
+    // Triggers run only for a caller allowed to write this object, and see it as stored.
+    original = await readStored(caller, className, objectId, mayWrite);
+    if (original === undefined) notFound();
+    parsed = parseWrite(await triggers.beforeSave(body as Record<string, unknown>, original), writeOptions);
+  }
   const prepared = plugin?.prepareUpdate === undefined ? { write: parsed, internal: [] } : await plugin.prepareUpdate(caller, objectId, parsed);
   const { write } = prepared;
   assertRequiredFields(current, write, false);
@@ -46,7 +57,14 @@ export async function update(caller: Caller, className: string, objectId: string
   }).catch((error: unknown) => {
     throw translateUniqueViolation(error, plugin);
   });
-  const response: JsonRecord = { updatedAt: updatedAt.toISOString() };
+  let response: JsonRecord = { updatedAt: updatedAt.toISOString() };
+  if (triggers !== undefined) {
+    const saved = await readStored(caller, className, objectId, undefined);
+    if (saved !== undefined) {
+      response = { ...triggers.changedFields(saved, caller.access.protectedFields(className).hiddenIn(saved)), ...response };
+      await triggers.afterWrite(saved, original);
+    }
+  }
   if (returned.length > 0) {
     const encoded = encodeRow(schema, row, fileBaseUrl(caller));
     // An Increment of 0 on a protected field would otherwise read it back to a caller who may not see it.

@@ -2,6 +2,8 @@ import { MASTER } from '../auth/context.ts';
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import { isPlainObject } from '../query/values.ts';
 import { callerAccess } from '../security/access.ts';
+import { hasUserTrigger, runUserTrigger } from '../cloud/user-triggers.ts';
+import { readStored } from '../rest/stored.ts';
 import type { Caller, Services } from '../rest/services.ts';
 import { update } from '../rest/update.ts';
 import { withTransaction, type SqlExecutor } from '../storage/driver.ts';
@@ -45,6 +47,10 @@ export async function requestPasswordReset(caller: Caller, body: unknown, mail: 
   const email = emailFrom(body);
   const user = await userByEmail(caller.services, email);
   if (user !== undefined) {
+    if (hasUserTrigger(caller, 'beforePasswordResetRequest')) {
+      const stored = await readStored(caller, '_User', user.objectId, undefined);
+      if (stored !== undefined) await runUserTrigger(caller, 'beforePasswordResetRequest', stored);
+    }
     const validity = caller.services.config.passwordPolicy?.resetTokenValidityDuration ?? RESET_TOKEN_SECONDS;
     const token = await issueToken(caller.services.driver, 'passwordReset', user.objectId, validity);
     sendInBackground(caller.services, mail, {

@@ -49,6 +49,7 @@ export function registerBatchRoute(router: Router, mountPaths: readonly string[]
       body: sub.body,
       caller,
       inBatch: true,
+      fromCloud: request.fromCloud,
     });
     if (!batch.transaction) {
       const results = await Promise.all(

@@ -1,7 +1,9 @@
 import { ErrorCode, ParseError, masterKeyRequired } from '../../errors/parse-error.ts';
 import { parseGetOptions } from '../../query/parse-find.ts';
 import { isPlainObject } from '../../query/values.ts';
+import { hasUserTrigger, runUserTrigger } from '../../cloud/user-triggers.ts';
 import { get } from '../../rest/find.ts';
+import { readStored } from '../../rest/stored.ts';
 import type { Caller } from '../../rest/services.ts';
 import { loginInput, readOwnUser, verifyCredentials } from '../../users/login.ts';
 import { USER_CLASS } from '../../users/system-classes.ts';
@@ -21,7 +23,10 @@ async function startSession(caller: Caller, userId: string, action: string): Pro
 const logIn: Handler = async (request) => {
   const input = loginInput(findOptions(request));
   const { userId, user } = await verifyCredentials(request.caller, input);
+  // Only after the right password: a trigger's refusal must not become a way to test accounts.
+  await runUserTrigger(request.caller, 'beforeLogin', user);
   const session = await startSession(request.caller, userId, 'login');
+  await runUserTrigger(request.caller, 'afterLogin', user);
   return ok({ ...user, sessionToken: session.token });
 };
 
@@ -49,7 +54,10 @@ export function registerUserRoutes(router: Router): void {
     .add('GET', '/verifyPassword', verifyPassword)
     .add('POST', '/logout', async (request) => {
       const { auth, services } = request.caller;
-      if (auth.kind === 'user') await services.sessions.deleteByToken(services.driver, auth.sessionToken);
+      if (auth.kind !== 'user') return ok({});
+      const session = hasUserTrigger(request.caller, 'afterLogout') ? await readStored(request.caller, '_Session', auth.sessionId, undefined) : undefined;
+      await services.sessions.deleteByToken(services.driver, auth.sessionToken);
+      if (session !== undefined) await runUserTrigger(request.caller, 'afterLogout', session, '_Session');
       return ok({});
     })
     .add('GET', '/users/me', async (request) => {

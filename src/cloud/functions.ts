@@ -1,0 +1,65 @@
+import { ErrorCode, ParseError } from '../errors/parse-error.ts';
+import { NO_CLIENT } from '../http/client-info.ts';
+import type { Caller } from '../rest/services.ts';
+import { decodeParams, encodeResult, userObject } from './objects.ts';
+import { enforceRateLimit } from './rate-limit.ts';
+import { runInScope, toParseError } from './run-handler.ts';
+import type { CloudRuntime } from './runtime.ts';
+import { runValidator } from './validator.ts';
+
+export interface FunctionCall {
+  readonly name: string;
+  readonly params: Record<string, unknown>;
+  /** Made by cloud code through the in-process SDK (may reach `internal` functions). */
+  readonly fromCloud: boolean;
+}
+
+function invalidFunction(name: string): ParseError {
+  return new ParseError(ErrorCode.SCRIPT_FAILED, `Invalid function: "${name}"`);
+}
+
+function isMasterAuth(caller: Caller): boolean {
+  return caller.auth.kind === 'master' || caller.auth.kind === 'readOnlyMaster';
+}
+
+/**
+ * `POST /functions/:name` and `Parse.Cloud.run`: only a name registered with `Parse.Cloud.define` runs
+ * (looked up in a Map, so no inherited property is ever a function); an `internal` function only for cloud
+ * code and the master key; then the validator, then the handler in the caller's scope.
+ */
+export async function runFunction(runtime: CloudRuntime, caller: Caller, call: FunctionCall): Promise<{ result: unknown }> {
+  const fn = runtime.registry.functions.get(call.name);
+  if (fn === undefined || runtime.sdk === undefined) throw invalidFunction(call.name);
+  const { sdk } = runtime;
+  const validator = fn.validator;
+  if (typeof validator === 'object' && validator.internal === true && !call.fromCloud && !isMasterAuth(caller)) throw invalidFunction(call.name);
+  // Counted before anything else runs, so a refused call costs the server as little as possible.
+  if (typeof validator === 'object') await enforceRateLimit(caller, runtime.rateLimits, `function:${call.name}`, validator.rateLimit, call.fromCloud);
+  const client = caller.client ?? NO_CLIENT;
+  const params = decodeParams(sdk, call.params) as Record<string, unknown>;
+  const request: Record<string, unknown> = {
+    params,
+    master: isMasterAuth(caller),
+    user: await userObject(sdk, caller),
+    installationId: client.installationId,
+    ip: client.ip,
+    headers: { ...client.headers },
+    functionName: call.name,
+    context: { ...client.context },
+    log: caller.services.log,
+  };
+  const { config, log } = caller.services;
+  try {
+    const result = await runInScope(sdk, caller, config.cloudTimeoutMs, async () => {
+      const roles = caller.auth.kind === 'user' ? caller.auth.roles : [];
+      const outcome = await runValidator(validator, { params, user: request.user as never, master: request.master as boolean, roles }, request);
+      if (outcome.skipHandler) return undefined;
+      return fn.handler(request);
+    });
+    return { result: encodeResult(sdk, result) };
+  } catch (thrown) {
+    const error = toParseError(thrown);
+    log.info({ functionName: call.name, code: error.code }, `cloud function failed: ${error.message}`);
+    throw error;
+  }
+}

@@ -1,0 +1,44 @@
+import type { ErrorCodeValue } from '../errors/codes.ts';
+import { ErrorCode, ParseError } from '../errors/parse-error.ts';
+import type { Caller } from '../rest/services.ts';
+import { activeScope, type ParseSdk } from './sdk.ts';
+
+const KNOWN_CODES: ReadonlySet<number> = new Set(Object.values(ErrorCode));
+
+/**
+ * What a handler threw, as the Parse error the client gets: a `Parse.Error` (from any copy of the SDK, or
+ * ours) keeps its code and message; a string or any other Error is 141 with its message — never a stack.
+ * A code outside Parse's table (e.g. an HTTP status) becomes 141 too, so cloud code cannot produce a 5xx.
+ */
+export function toParseError(thrown: unknown, fallbackCode: number = ErrorCode.SCRIPT_FAILED): ParseError {
+  if (thrown instanceof ParseError) return thrown;
+  if (typeof thrown === 'string') return new ParseError(fallbackCode as ErrorCodeValue, thrown);
+  if (typeof thrown === 'object' && thrown !== null) {
+    const { code, message } = thrown as { code?: unknown; message?: unknown };
+    const text = typeof message === 'string' ? message : 'Script failed.';
+    if (typeof code === 'number' && KNOWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) return new ParseError(code as ErrorCodeValue, text);
+    return new ParseError(fallbackCode as ErrorCodeValue, text);
+  }
+  return new ParseError(fallbackCode as ErrorCodeValue, String(thrown));
+}
+
+/**
+ * Runs cloud code on behalf of `caller`, in its scope (so `Parse` is this server's SDK and acts as the
+ * caller), with the configured time limit. A handler past the limit is answered with 124 and left to finish
+ * on its own (JavaScript cannot stop it); its later result or error is dropped, never unhandled.
+ */
+export async function runInScope<T>(sdk: ParseSdk, caller: Caller | undefined, timeoutMs: number, work: () => T | Promise<T>): Promise<T> {
+  const running = activeScope.run({ sdk, caller }, async () => work());
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(new ParseError(ErrorCode.TIMEOUT, `Cloud code did not finish within ${timeoutMs} ms.`));
+    }, timeoutMs);
+  });
+  running.catch(() => undefined);
+  try {
+    return await Promise.race([running, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
