@@ -3,7 +3,7 @@ import { NO_CLIENT } from '../http/client-info.ts';
 import type { Caller } from '../rest/services.ts';
 import { decodeParams, encodeResult, userObject } from './objects.ts';
 import { enforceRateLimit } from './rate-limit.ts';
-import { runInScope, toParseError } from './run-handler.ts';
+import { logSafely, runInScope, toParseError } from './run-handler.ts';
 import type { CloudRuntime } from './runtime.ts';
 import { runValidator } from './validator.ts';
 
@@ -59,7 +59,10 @@ export async function runFunction(runtime: CloudRuntime, caller: Caller, call: F
     return { result: encodeResult(sdk, result) };
   } catch (thrown) {
     const error = toParseError(thrown);
-    log.info({ functionName: call.name, code: error.code }, `cloud function failed: ${error.message}`);
+    // A Parse.Error is the function's answer; anything else is a bug in the function, logged with its stack.
+    const deliberate = typeof thrown === 'string' || (typeof thrown === 'object' && thrown !== null && typeof (thrown as { code?: unknown }).code === 'number');
+    if (deliberate) logSafely(log, 'info', { functionName: call.name, code: error.code }, `cloud function refused: ${error.message}`);
+    else logSafely(log, 'error', { functionName: call.name, err: thrown }, 'cloud function failed');
     throw error;
   }
 }

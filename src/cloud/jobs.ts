@@ -8,7 +8,7 @@ import type { SchemaStore } from '../schema/schema-store.ts';
 import type { FieldType } from '../schema/types.ts';
 import type { Driver } from '../storage/driver.ts';
 import { decodeParams } from './objects.ts';
-import { toParseError } from './run-handler.ts';
+import { logSafely, toParseError } from './run-handler.ts';
 import { activeScope } from './sdk.ts';
 
 export const JOB_STATUS_CLASS = '_JobStatus';
@@ -93,11 +93,13 @@ export async function startJob(caller: Caller, name: string, params: Record<stri
       await setStatus(services, statusId, 'succeeded', messageOf(result));
     } catch (thrown) {
       const error = toParseError(thrown);
-      services.log.error({ err: thrown, job: name, jobStatusId: statusId }, 'cloud job failed');
+      logSafely(services.log, 'error', { err: thrown, job: name, jobStatusId: statusId }, 'cloud job failed');
       await progress.catch(() => undefined);
       await setStatus(services, statusId, 'failed', error.message);
     }
   };
-  run().catch((error: unknown) => services.log.error({ err: error, job: name }, 'could not record the outcome of a job'));
+  run().catch((error: unknown) => {
+    logSafely(services.log, 'error', { err: error, job: name }, 'could not record the outcome of a job');
+  });
   return statusId;
 }

@@ -1,6 +1,6 @@
 import type { ErrorCodeValue } from '../errors/codes.ts';
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
-import type { Caller } from '../rest/services.ts';
+import type { Caller, Logger } from '../rest/services.ts';
 import { activeScope, type ParseSdk } from './sdk.ts';
 
 const KNOWN_CODES: ReadonlySet<number> = new Set(Object.values(ErrorCode));
@@ -11,6 +11,15 @@ const KNOWN_CODES: ReadonlySet<number> = new Set(Object.values(ErrorCode));
  * A code outside Parse's table (e.g. an HTTP status) becomes 141 too, so cloud code cannot produce a 5xx.
  */
 export function toParseError(thrown: unknown, fallbackCode: number = ErrorCode.SCRIPT_FAILED): ParseError {
+  try {
+    return describe(thrown, fallbackCode);
+  } catch {
+    // A thrown value whose properties or toString throw when read.
+    return new ParseError(fallbackCode as ErrorCodeValue, 'Script failed.');
+  }
+}
+
+function describe(thrown: unknown, fallbackCode: number): ParseError {
   if (thrown instanceof ParseError) return thrown;
   if (typeof thrown === 'string') return new ParseError(fallbackCode as ErrorCodeValue, thrown);
   if (typeof thrown === 'object' && thrown !== null) {
@@ -40,5 +49,22 @@ export async function runInScope<T>(sdk: ParseSdk, caller: Caller | undefined, t
     return await Promise.race([running, timeout]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Logs a cloud code failure. The logger is the app's to configure (and `err` may be any value cloud code
+ * threw, with getters that throw), so logging itself may fail: that must never become a second,
+ * unhandled error.
+ */
+export function logSafely(log: Logger, level: 'error' | 'info', details: object, message: string): void {
+  try {
+    log[level](details, message);
+  } catch {
+    try {
+      log[level]({}, message);
+    } catch {
+      // Nothing more can be done without risking the process.
+    }
   }
 }

@@ -3,7 +3,7 @@ import type { JsonRecord } from '../rest/encode.ts';
 import type { Caller } from '../rest/services.ts';
 import { userObject } from './objects.ts';
 import type { CloudTrigger, ObjectTrigger } from './registry.ts';
-import { runInScope, toParseError } from './run-handler.ts';
+import { logSafely, runInScope, toParseError } from './run-handler.ts';
 import { enforceRateLimit } from './rate-limit.ts';
 import { activeScope, type ParseSdk } from './sdk.ts';
 import { runValidator } from './validator.ts';
@@ -102,7 +102,7 @@ export class TriggerSession {
     try {
       await this.run(trigger, fields);
     } catch (error) {
-      this.caller.services.log.error({ err: error, trigger: trigger.type, className: trigger.className }, `${trigger.type} trigger failed`);
+      logSafely(this.caller.services.log, 'error', { err: error, trigger: trigger.type, className: trigger.className }, `${trigger.type} trigger failed`);
     }
   }
 }
