@@ -79,7 +79,7 @@ for (const engine of engines()) {
       const unknown = await call(server.url, '/jobs/constructor', { method: 'POST', master: true, body: {} });
       assert.equal(unknown.body.code, 141);
       const statuses = await call(server.url, '/classes/_JobStatus', {});
-      assert.deepEqual(statuses.body.results, [], 'job statuses are for the master key only');
+      assert.equal(statuses.body.code, 119, 'job statuses are for the master key only');
       const write = await call(server.url, '/classes/_JobStatus', { method: 'POST', master: true, body: { status: 'succeeded' } });
       assert.equal(write.body.code, 119, 'only the server writes job statuses');
     });

@@ -33,6 +33,8 @@ export function jobStatusPlugin(): ClassPlugin {
   return {
     className: JOB_STATUS_CLASS,
     operations: new Set(['find', 'get', 'count']),
+    masterOnly: true,
+    // Never reached by a non-master caller (masterOnly); kept so the row rule does not depend on that check.
     rowFilter: () => NOTHING,
   };
 }

@@ -22,6 +22,8 @@ export interface ClassPlugin {
   readonly className: string;
   /** The operations clients may use on this class through the generic routes; anything else is 119. */
   readonly operations: ReadonlySet<Operation>;
+  /** Only the master key (and read-only master key) may use those operations; everyone else gets 119. */
+  readonly masterOnly?: boolean;
   /** Extra row restriction for a non-master caller, compiled into the same statement as the ACL check. */
   rowFilter?(auth: AuthContext, mode: 'read' | 'write'): Condition | undefined;
   prepareCreate?(caller: Caller, write: ObjectWrite, objectId: string): Promise<PreparedWrite>;
