@@ -3,9 +3,11 @@ import type { ParsecConfig } from './config/types.ts';
 import { buildApp } from './http/app.ts';
 import { ensureJobStatusClass, jobStatusPlugin } from './cloud/jobs.ts';
 import { loadCloudCode, prepareCloud } from './cloud/load.ts';
+import { ensureLedgerClass, ledgerPlugin, PrivilegeLedger } from './security/ledger.ts';
+import { ledgerObserver } from './security/ledger-recorder.ts';
 import { rolePlugin } from './security/role-plugin.ts';
 import { RoleStore } from './security/role-store.ts';
-import type { Services } from './rest/services.ts';
+import type { Logger, Services } from './rest/services.ts';
 import { SchemaStore } from './schema/schema-store.ts';
 import type { Driver } from './storage/driver.ts';
 import { openDriver } from './storage/drivers/open.ts';
@@ -39,14 +41,21 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
     const schemas = await SchemaStore.open(driver);
     await ensureUserClasses(driver, schemas);
     await ensureJobStatusClass(driver, schemas);
+    await ensureLedgerClass(driver, schemas);
     const roles = new RoleStore(driver);
     const sessions = new SessionStore(driver, config, roles);
-    const plugins = new Map([userPlugin(config, sessions), sessionPlugin(sessions), rolePlugin(roles), jobStatusPlugin()].map((plugin) => [plugin.className, plugin]));
+    const plugins = new Map([userPlugin(config, sessions), sessionPlugin(sessions), rolePlugin(roles), jobStatusPlugin(), ledgerPlugin()].map((plugin) => [plugin.className, plugin]));
     const mail = options.mail ?? (config.emailAdapter === undefined ? undefined : await loadEmailAdapter(config.emailAdapter, options.cwd ?? process.cwd()));
     const cloud = prepareCloud(config);
-    const { app, services, router } = buildApp({ config, driver, schemas, plugins, sessions, roles, mail, cloud });
+    // The ledger exists before the app (the app's services hold it); it logs through the app's logger once built.
+    const logger: { current: Logger } = { current: SILENT };
+    const ledger = new PrivilegeLedger(driver, () => logger.current, config.ledgerRetentionDays);
+    const { app, services, router } = buildApp({ config, driver, schemas, plugins, sessions, roles, mail, cloud, ledger });
+    logger.current = services.log;
+    router.observe(ledgerObserver(ledger));
     await loadCloudCode(cloud, router, services);
     const timers = driver.kind === 'pglite' ? scheduleMaintenance(driver, config.vacuumIntervalMs, app.log) : [];
+    timers.push(schedulePruning(ledger, app.log));
     let closing: Promise<void> | undefined;
     return {
       app,
@@ -55,6 +64,8 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
         closing ??= (async () => {
           for (const timer of timers) clearInterval(timer);
           await app.close();
+          // What the last requests recorded is written before the database closes.
+          await ledger.flush();
           await driver.close();
         })();
         return closing;
@@ -64,6 +75,20 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
     await driver.close();
     throw error;
   }
+}
+
+const SILENT: Logger = { error: () => undefined, warn: () => undefined, info: () => undefined };
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+
+/** Old ledger records are deleted at start and hourly, per `ledgerRetentionDays`. */
+function schedulePruning(ledger: PrivilegeLedger, log: FastifyBaseLogger): NodeJS.Timeout {
+  const prune = (): void => {
+    ledger.prune().catch((error: unknown) => log.warn({ err: error }, 'pruning the privilege ledger failed'));
+  };
+  prune();
+  const timer = setInterval(prune, PRUNE_INTERVAL_MS);
+  timer.unref();
+  return timer;
 }
 
 /** How often embedded PGlite refreshes planner statistics when rows changed (PostgreSQL's autovacuum does this). */

@@ -56,7 +56,8 @@ export function inProcessController(sdk: ParseSdk, router: Router, services: Ser
     ...original,
     async request(method: string, path: string, data: unknown, options: RequestOptions = {}): Promise<unknown> {
       try {
-        const current = activeScope.getStore()?.caller;
+        const scope = activeScope.getStore();
+        const current = scope?.caller;
         const auth = await authFor(options, services, current);
         const caller: Caller = { auth, access: callerAccess(auth, services), services, client: clientFor(options, current) };
         const body: unknown = data === undefined ? {} : JSON.parse(JSON.stringify(data));
@@ -69,6 +70,7 @@ export function inProcessController(sdk: ParseSdk, router: Router, services: Ser
           caller,
           inBatch: false,
           fromCloud: true,
+          escalation: options.useMasterKey === true ? { origin: scope?.origin, onBehalfOf: current?.auth } : undefined,
         });
         const result: unknown = response.body === undefined ? {} : JSON.parse(JSON.stringify(response.body));
         return options.returnStatus === true && isPlainObject(result) ? { ...result, _status: response.status, _headers: response.headers ?? {} } : result;

@@ -50,7 +50,7 @@ export async function runFunction(runtime: CloudRuntime, caller: Caller, call: F
   };
   const { config, log } = caller.services;
   try {
-    const result = await runInScope(sdk, caller, config.cloudTimeoutMs, async () => {
+    const result = await runInScope(sdk, caller, `function:${call.name}`, config.cloudTimeoutMs, async () => {
       const roles = caller.auth.kind === 'user' ? caller.auth.roles : [];
       const outcome = await runValidator(validator, { params, user: request.user as never, master: request.master as boolean, roles }, request);
       if (outcome.skipHandler) return undefined;

@@ -90,7 +90,7 @@ export async function startJob(caller: Caller, name: string, params: Record<stri
   };
   const run = async (): Promise<void> => {
     try {
-      const result: unknown = await activeScope.run({ sdk, caller }, () => Promise.resolve().then(() => job.handler(request)));
+      const result: unknown = await activeScope.run({ sdk, caller, origin: `job:${name}` }, () => Promise.resolve().then(() => job.handler(request)));
       await progress.catch(() => undefined);
       await setStatus(services, statusId, 'succeeded', messageOf(result));
     } catch (thrown) {

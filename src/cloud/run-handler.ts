@@ -1,6 +1,7 @@
 import type { ErrorCodeValue } from '../errors/codes.ts';
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
-import type { Caller, Logger } from '../rest/services.ts';
+import type { Caller } from '../rest/services.ts';
+export { logSafely } from '../errors/log-safely.ts';
 import { activeScope, type ParseSdk } from './sdk.ts';
 
 const KNOWN_CODES: ReadonlySet<number> = new Set(Object.values(ErrorCode));
@@ -36,8 +37,8 @@ function describe(thrown: unknown, fallbackCode: number): ParseError {
  * caller), with the configured time limit. A handler past the limit is answered with 124 and left to finish
  * on its own (JavaScript cannot stop it); its later result or error is dropped, never unhandled.
  */
-export async function runInScope<T>(sdk: ParseSdk, caller: Caller | undefined, timeoutMs: number, work: () => T | Promise<T>): Promise<T> {
-  const running = activeScope.run({ sdk, caller }, async () => work());
+export async function runInScope<T>(sdk: ParseSdk, caller: Caller | undefined, origin: string, timeoutMs: number, work: () => T | Promise<T>): Promise<T> {
+  const running = activeScope.run({ sdk, caller, origin }, async () => work());
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
@@ -52,19 +53,3 @@ export async function runInScope<T>(sdk: ParseSdk, caller: Caller | undefined, t
   }
 }
 
-/**
- * Logs a cloud code failure. The logger is the app's to configure (and `err` may be any value cloud code
- * threw, with getters that throw), so logging itself may fail: that must never become a second,
- * unhandled error.
- */
-export function logSafely(log: Logger, level: 'error' | 'info', details: object, message: string): void {
-  try {
-    log[level](details, message);
-  } catch {
-    try {
-      log[level]({}, message);
-    } catch {
-      // Nothing more can be done without risking the process.
-    }
-  }
-}

@@ -34,6 +34,8 @@ export function loadPrivateSdk(): ParseSdk {
 export interface CloudScope {
   readonly sdk: ParseSdk;
   readonly caller: Caller | undefined;
+  /** What is running: `function:<name>`, `<trigger>:<class>`, `job:<name>` or `load` (the ledger names it). */
+  readonly origin: string;
 }
 
 export const activeScope = new AsyncLocalStorage<CloudScope>();
@@ -69,5 +71,5 @@ export function installGlobalParse(): void {
 /** Runs `load` (the import of the cloud code) with `sdk` as the global `Parse` for its top-level code. */
 export async function withLoadingSdk<T>(sdk: ParseSdk, load: () => Promise<T>): Promise<T> {
   lastLoaded = sdk;
-  return activeScope.run({ sdk, caller: undefined }, load);
+  return activeScope.run({ sdk, caller: undefined, origin: 'load' }, load);
 }

@@ -76,7 +76,7 @@ export class TriggerSession {
     }
     const request = { ...(await this.baseRequest(trigger)), ...fields };
     const roles = caller.auth.kind === 'user' ? caller.auth.roles : [];
-    const outcome = await runInScope(sdk, caller, caller.services.config.cloudTimeoutMs, async () => {
+    const outcome = await runInScope(sdk, caller, `${trigger.type}:${trigger.className}`, caller.services.config.cloudTimeoutMs, async () => {
       const checked = await runValidator(
         trigger.validator,
         {

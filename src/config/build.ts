@@ -53,6 +53,7 @@ export function buildConfig({ values, databaseURI, cloud }: Resolved): ParsecCon
     cloudActsAsCaller: need(values, 'cloudActsAsCaller'),
     requireFunctionAccess: need(values, 'requireFunctionAccess'),
     cloudTimeoutMs: need(values, 'cloudTimeoutMs'),
+    ledgerRetentionDays: need(values, 'ledgerRetentionDays'),
     port,
     host,
     mountPath,

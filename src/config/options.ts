@@ -23,6 +23,7 @@ export interface OptionValues {
   cloudActsAsCaller: boolean;
   requireFunctionAccess: boolean;
   cloudTimeoutMs: number;
+  ledgerRetentionDays: number;
   port: number;
   host: string;
   mountPath: string;
@@ -173,6 +174,12 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     default: true,
     env: 'PARSEC_REQUIRE_FUNCTION_ACCESS',
     help: 'Every cloud function must declare who may call it (requireUser, requireMaster, roles, a validator function, public or internal); false allows undeclared functions to anyone with the app keys, as Parse Server does.',
+  },
+  ledgerRetentionDays: {
+    type: types.integer(0, 36_500),
+    default: 90,
+    env: 'PARSEC_LEDGER_RETENTION_DAYS',
+    help: 'Days the privilege ledger keeps its records (master-key requests and useMasterKey escalations); 0 keeps them forever.',
   },
   cloudTimeoutMs: {
     type: types.integer(1, MAX_TIMER_MS),

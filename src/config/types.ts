@@ -67,6 +67,8 @@ export interface ParsecConfig {
   /** Every cloud function must declare who may call it. */
   readonly requireFunctionAccess: boolean;
   readonly cloudTimeoutMs: number;
+  /** Days the privilege ledger keeps records; 0 keeps them forever. */
+  readonly ledgerRetentionDays: number;
   readonly port: number;
   readonly host: string;
   /** Always starts with `/` and has no trailing slash, e.g. `/parse`. */

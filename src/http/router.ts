@@ -1,4 +1,5 @@
 import { ErrorCode, HttpError, ParseError } from '../errors/parse-error.ts';
+import type { AuthContext } from '../auth/context.ts';
 import type { Caller } from '../rest/services.ts';
 
 /** A request after transport: identity decided, body parsed, credentials removed. */
@@ -13,7 +14,21 @@ export interface ApiRequest {
   readonly inBatch: boolean;
   /** True for calls cloud code makes through the in-process SDK (they may reach `internal` functions). */
   readonly fromCloud?: boolean;
+  /** A cloud code call made with `useMasterKey`: which code escalated, for whom (the privilege ledger). */
+  readonly escalation?: { readonly origin: string | undefined; readonly onBehalfOf: AuthContext | undefined };
 }
+
+/** What happened to one dispatched request, for observers such as the privilege ledger. */
+export interface Dispatched {
+  readonly request: ApiRequest;
+  /** The route's pattern, e.g. `/classes/:className/:objectId`. */
+  readonly route: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export type DispatchObserver = (dispatched: Dispatched) => void;
 
 export interface ApiResponse {
   readonly status: number;
@@ -25,6 +40,7 @@ export type Handler = (request: ApiRequest, params: Readonly<Record<string, stri
 
 interface Route {
   readonly method: string;
+  readonly path: string;
   readonly pattern: RegExp;
   readonly names: readonly string[];
   readonly handler: Handler;
@@ -38,6 +54,12 @@ export const ok = (body: unknown): ApiResponse => ({ status: 200, body });
  */
 export class Router {
   private readonly routes: Route[] = [];
+  private observer: DispatchObserver | undefined;
+
+  /** Called after every dispatched request (HTTP, batch sub-request or cloud code's), answered or refused. */
+  observe(observer: DispatchObserver): void {
+    this.observer = observer;
+  }
 
   add(method: string, path: string, handler: Handler): this {
     const names: string[] = [];
@@ -49,7 +71,7 @@ export class Router {
         return '([^/]+)';
       })
       .join('/');
-    this.routes.push({ method, pattern: new RegExp(`^${source}/?$`), names, handler });
+    this.routes.push({ method, path, pattern: new RegExp(`^${source}/?$`), names, handler });
     return this;
   }
 
@@ -64,7 +86,17 @@ export class Router {
       route.names.forEach((name, index) => {
         params[name] = decodeSegment(match[index + 1] ?? '');
       });
-      return route.handler(request, params);
+      const { observer } = this;
+      if (observer === undefined) return route.handler(request, params);
+      try {
+        const response = await route.handler(request, params);
+        observer({ request, route: route.path, params, status: response.status, body: response.body });
+        return response;
+      } catch (error) {
+        const status = error instanceof ParseError || error instanceof HttpError ? error.status : 500;
+        observer({ request, route: route.path, params, status, body: undefined });
+        throw error;
+      }
     }
     throw new HttpError(pathMatched ? 405 : 404, pathMatched ? `Cannot ${request.method} ${request.path}` : `Cannot route ${request.path}`);
   }

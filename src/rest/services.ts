@@ -6,6 +6,7 @@ import type { SchemaStore } from '../schema/schema-store.ts';
 import type { AccessPlan } from '../security/access.ts';
 import type { Driver } from '../storage/driver.ts';
 import type { EmailAdapter } from '../users/email.ts';
+import type { PrivilegeLedger } from '../security/ledger.ts';
 import type { RoleStore } from '../security/role-store.ts';
 import type { SessionStore } from '../users/session-store.ts';
 import type { ClassPlugins } from './class-plugin.ts';
@@ -32,6 +33,8 @@ export interface Services {
   readonly mail: EmailAdapter;
   /** Cloud code: registered functions, triggers and jobs, and the SDK they run with. */
   readonly cloud: CloudRuntime;
+  /** Where privileged requests and escalations are recorded. */
+  readonly ledger: PrivilegeLedger;
 }
 
 /** One caller's view of the services: every use case takes this, so none can run without a caller. */

@@ -18,6 +18,8 @@ export const SYSTEM_CLASSES = new Set([
   '_Hooks',
   '_GlobalConfig',
   '_GraphQLConfig',
+  // Parsec's own: the privilege ledger (master-only, append-only).
+  '_PrivilegeLedger',
 ]);
 
 /** Field names Parse reserves on every class. */

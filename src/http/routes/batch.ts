@@ -50,6 +50,7 @@ export function registerBatchRoute(router: Router, mountPaths: readonly string[]
       caller,
       inBatch: true,
       fromCloud: request.fromCloud,
+      escalation: request.escalation,
     });
     if (!batch.transaction) {
       const results = await Promise.all(

@@ -1,0 +1,135 @@
+import type { AuthContext } from '../auth/context.ts';
+import { logSafely } from '../errors/log-safely.ts';
+import type { Condition } from '../query/tree.ts';
+import type { ClassPlugin } from '../rest/class-plugin.ts';
+import { newObjectId } from '../rest/object-id.ts';
+import type { Logger } from '../rest/services.ts';
+import type { SchemaStore } from '../schema/schema-store.ts';
+import type { FieldType } from '../schema/types.ts';
+import type { Driver } from '../storage/driver.ts';
+
+export const LEDGER_CLASS = '_PrivilegeLedger';
+
+const LEDGER_FIELDS = new Map<string, FieldType>([
+  ['keyKind', { type: 'String' }],
+  ['ip', { type: 'String' }],
+  ['method', { type: 'String' }],
+  ['path', { type: 'String' }],
+  ['origin', { type: 'String' }],
+  ['onBehalfOf', { type: 'String' }],
+  ['className', { type: 'String' }],
+  ['operation', { type: 'String' }],
+  ['objectIds', { type: 'Array' }],
+  ['status', { type: 'Number' }],
+]);
+
+/** How many object ids one record keeps (a find of 1,000 rows is one record, not a copy of the result). */
+const MAX_IDS = 20;
+const FLUSH_MS = 250;
+const FLUSH_SIZE = 200;
+
+export type KeyKind = 'master' | 'readOnlyMaster' | 'maintenance' | 'escalation';
+
+export interface LedgerEntry {
+  readonly keyKind: KeyKind;
+  readonly ip: string;
+  readonly method: string;
+  readonly path: string;
+  /** For an escalation: the function, trigger or job whose code used `useMasterKey`. */
+  readonly origin: string | undefined;
+  /** The user on whose behalf the privileged work ran ('anonymous', or a user id). */
+  readonly onBehalfOf: string | undefined;
+  readonly className: string | undefined;
+  readonly operation: string;
+  readonly objectIds: readonly string[];
+  readonly status: number;
+}
+
+export async function ensureLedgerClass(driver: Driver, schemas: SchemaStore): Promise<void> {
+  await schemas.ensureFields(LEDGER_CLASS, LEDGER_FIELDS, driver);
+  await driver.query(`CREATE INDEX IF NOT EXISTS "${LEDGER_CLASS}_createdAt" ON "${LEDGER_CLASS}" ("createdAt")`);
+}
+
+/** Who a privileged request acted for, as the ledger writes it. */
+export function onBehalfOf(auth: AuthContext | undefined): string | undefined {
+  if (auth === undefined) return undefined;
+  if (auth.kind === 'user') return auth.userId;
+  return auth.kind === 'anonymous' ? 'anonymous' : auth.kind;
+}
+
+/**
+ * The privilege ledger: one record per request made with the master, read-only master or maintenance key,
+ * and per `useMasterKey` escalation in cloud code. Records are buffered and written in one multi-row
+ * INSERT every 250 ms (or 200 records), so recording costs the request it describes an array push, not a
+ * round trip. A failed write is logged and retried with the next batch; the buffer is bounded, and what
+ * cannot be kept is counted in the log, never silently lost. Clients can neither read nor write it; the
+ * master key reads it through `/classes/_PrivilegeLedger` with the usual filters.
+ */
+export class PrivilegeLedger {
+  private buffer: LedgerEntry[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private dropped = 0;
+
+  constructor(
+    private readonly driver: Driver,
+    private readonly log: () => Logger,
+    private readonly retentionDays: number,
+  ) {}
+
+  record(entry: LedgerEntry): void {
+    if (this.buffer.length >= FLUSH_SIZE * 50) {
+      this.dropped += 1;
+      return;
+    }
+    this.buffer.push({ ...entry, objectIds: entry.objectIds.slice(0, MAX_IDS) });
+    if (this.buffer.length >= FLUSH_SIZE) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  /** Writes what is buffered; resolves when it is stored (or the failure logged). */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.buffer;
+    this.buffer = [];
+    this.flushing = this.flushing.then(() => this.write(batch));
+    return this.flushing;
+  }
+
+  private async write(batch: LedgerEntry[]): Promise<void> {
+    if (batch.length === 0) return;
+    const columns = ['objectId', 'createdAt', 'updatedAt', '_rperm', '_wperm', ...LEDGER_FIELDS.keys()];
+    const params: unknown[] = [];
+    const rows = batch.map((entry) => {
+      const now = new Date().toISOString();
+      const values = [newObjectId(), now, now, [], [], entry.keyKind, entry.ip, entry.method, entry.path, entry.origin ?? null, entry.onBehalfOf ?? null, entry.className ?? null, entry.operation, JSON.stringify(entry.objectIds), entry.status];
+      const casts = ['text', 'timestamptz', 'timestamptz', 'text[]', 'text[]', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'jsonb', 'float8'];
+      return `(${values.map((value, index) => `$${params.push(value)}::${casts[index] ?? 'text'}`).join(', ')})`;
+    });
+    try {
+      await this.driver.query(`INSERT INTO "${LEDGER_CLASS}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${rows.join(', ')}`, params);
+    } catch (error) {
+      // Kept for the next attempt (within the bound), and said out loud.
+      this.buffer.unshift(...batch.slice(0, Math.max(0, FLUSH_SIZE * 50 - this.buffer.length)));
+      logSafely(this.log(), 'error', { err: error, records: batch.length }, 'the privilege ledger could not be written; will retry');
+    }
+    if (this.dropped > 0) {
+      logSafely(this.log(), 'error', { dropped: this.dropped }, 'privilege ledger records were dropped: the buffer was full');
+      this.dropped = 0;
+    }
+  }
+
+  /** Deletes records older than the retention period (0 keeps them forever). */
+  async prune(): Promise<void> {
+    if (this.retentionDays <= 0) return;
+    await this.driver.query(`DELETE FROM "${LEDGER_CLASS}" WHERE "createdAt" < now() - make_interval(days => $1::int)`, [this.retentionDays]);
+  }
+}
+
+const NOTHING: Condition = { type: 'or', conditions: [] };
+
+/** Master-only reads; nobody writes it through the API, not even the master key (append-only). */
+export function ledgerPlugin(): ClassPlugin {
+  return { className: LEDGER_CLASS, operations: new Set(['find', 'get', 'count']), masterOnly: true, rowFilter: () => NOTHING };
+}

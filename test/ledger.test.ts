@@ -1,0 +1,103 @@
+/**
+ * The privilege ledger: a master request, a read-only master request and a cloud escalation each leave
+ * exactly one record; clients cannot read or write it; nobody can write it through the API.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { call, query } from './helpers/http.ts';
+import { engines, startTestServer, type TestServer } from './helpers/server.ts';
+
+const LEDGER = fileURLToPath(new URL('./fixtures/cloud/ledger.js', import.meta.url));
+const READ_ONLY = 'read-only-master-key-0123456789';
+
+for (const engine of engines()) {
+  describe(`privilege ledger (${engine})`, () => {
+    let server: TestServer;
+    let user: { objectId: string; sessionToken: string };
+    before(async () => {
+      server = await startTestServer(engine, { cloud: LEDGER, readOnlyMasterKey: READ_ONLY });
+      user = (await call(server.url, '/users', { method: 'POST', body: { username: `ledger-${engine}`, password: 'pw-123456' } })).body;
+    });
+    after(async () => server.stop());
+
+    /** Records written since `since`, read with the master key (which itself is recorded: filter those out). */
+    async function recordsSince(since: string): Promise<Record<string, any>[]> {
+      await server.parsec.services.ledger.flush();
+      const found = await call(server.url, `/classes/_PrivilegeLedger${query({ where: { createdAt: { $gt: { __type: 'Date', iso: since } }, path: { $ne: '/classes/_PrivilegeLedger' } }, order: 'createdAt', limit: 100 })}`, { master: true });
+      assert.equal(found.status, 200, JSON.stringify(found.body));
+      return found.body.results;
+    }
+    const mark = async (): Promise<string> => {
+      await server.parsec.services.ledger.flush();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return new Date().toISOString();
+    };
+
+    test('a master request leaves exactly one record: key kind, route, class, operation, ids, status; never the key', async () => {
+      const since = await mark();
+      const created = await call(server.url, '/classes/LedgerNote', { method: 'POST', master: true, body: { text: 'a' } });
+      const records = await recordsSince(since);
+      assert.equal(records.length, 1);
+      const [record] = records;
+      assert.equal(record?.keyKind, 'master');
+      assert.equal(record?.className, 'LedgerNote');
+      assert.equal(record?.operation, 'create');
+      assert.deepEqual(record?.objectIds, [created.body.objectId]);
+      assert.equal(record?.status, 201);
+      assert.equal(record?.ip, '127.0.0.1');
+      assert.ok(!JSON.stringify(record).includes('test-master-key'), 'the key itself is never recorded');
+    });
+
+    test('a read-only master request leaves exactly one record, refused writes too', async () => {
+      const since = await mark();
+      await call(server.url, '/classes/LedgerNote', { headers: { 'X-Parse-Master-Key': READ_ONLY } });
+      await call(server.url, '/classes/LedgerNote', { method: 'POST', body: { text: 'x' }, headers: { 'X-Parse-Master-Key': READ_ONLY } });
+      const records = await recordsSince(since);
+      assert.deepEqual(records.map((r) => [r.keyKind, r.operation, r.status]), [['readOnlyMaster', 'find', 200], ['readOnlyMaster', 'create', 400]]);
+    });
+
+    test("a useMasterKey escalation in cloud code leaves one record naming the function and the caller; acting as the caller leaves none", async () => {
+      const asUser = { headers: { 'X-Parse-Session-Token': user.sessionToken } };
+      const since = await mark();
+      await call(server.url, '/functions/countAllAsMaster', { method: 'POST', body: {}, ...asUser });
+      await call(server.url, '/functions/countAsCaller', { method: 'POST', body: {}, ...asUser });
+      const records = await recordsSince(since);
+      assert.equal(records.length, 1, JSON.stringify(records));
+      assert.equal(records[0]?.keyKind, 'escalation');
+      assert.equal(records[0]?.origin, 'function:countAllAsMaster');
+      assert.equal(records[0]?.onBehalfOf, user.objectId);
+      assert.equal(records[0]?.className, 'LedgerNote');
+      assert.equal(records[0]?.operation, 'find');
+    });
+
+    test('an escalated batch records each sub-request, not the envelope', async () => {
+      const since = await mark();
+      await call(server.url, '/functions/batchAsMaster', { method: 'POST', body: {} });
+      const records = await recordsSince(since);
+      assert.deepEqual(records.map((r) => [r.keyKind, r.operation, r.onBehalfOf]), [['escalation', 'create', 'anonymous'], ['escalation', 'create', 'anonymous']]);
+    });
+
+    test('clients cannot read or write the ledger; nobody writes it through the API', async () => {
+      const asUser = { headers: { 'X-Parse-Session-Token': user.sessionToken } };
+      for (const options of [{}, asUser]) {
+        assert.equal((await call(server.url, '/classes/_PrivilegeLedger', options)).body.code, 119);
+        assert.equal((await call(server.url, '/classes/_PrivilegeLedger', { method: 'POST', body: { keyKind: 'forged' }, ...options })).body.code, 119);
+      }
+      const some = (await recordsSince(new Date(0).toISOString()))[0];
+      assert.ok(some !== undefined);
+      for (const [method, path, body] of [
+        ['POST', '/classes/_PrivilegeLedger', { keyKind: 'forged' }],
+        ['PUT', `/classes/_PrivilegeLedger/${String(some.objectId)}`, { keyKind: 'forged' }],
+        ['DELETE', `/classes/_PrivilegeLedger/${String(some.objectId)}`, undefined],
+      ] as const) {
+        const result = await call(server.url, path, { method, master: true, body });
+        assert.equal(result.body.code, 119, `master ${method}`);
+      }
+      const still = await call(server.url, `/classes/_PrivilegeLedger/${String(some.objectId)}`, { master: true });
+      assert.equal(still.body.keyKind, some.keyKind);
+      const schemaDelete = await call(server.url, '/schemas/_PrivilegeLedger', { method: 'DELETE', master: true });
+      assert.equal(schemaDelete.body.code, 119);
+    });
+  });
+}
