@@ -1,4 +1,5 @@
 import { ServerChild } from './child.ts';
+import { probeCloudRoundTrip, type CloudRoundTrip } from './cloud-check.ts';
 import { measureDb, type DbInput, type DbMeasurement, type DbScenario, type Executor } from './db-limit.ts';
 import type { HashLimit, HashLimitRequest } from './hash-limit.ts';
 import { measureEnumeration, measureHttp, type EnumerationTiming, type HttpMeasurement, type HttpScenario, type ScenarioInput } from './http-load.ts';
@@ -8,7 +9,7 @@ import { captureResponses, checkSecured, seed, seedSecured, seedUsers, type Secu
 import { probeSessionQueries, type SessionQueries } from './session-queries.ts';
 import type { BenchSettings } from './settings.ts';
 import { probeWorkloadSql, type SqlCheck, type WorkloadSql } from './sql-check.ts';
-import { GROUPS, type BenchUser } from './workload.ts';
+import { CLOUD_FUNCTIONS, GROUPS, type BenchUser, type CloudFunction } from './workload.ts';
 
 export type Engine = 'pglite' | 'postgres';
 
@@ -23,12 +24,20 @@ export interface SecurityRun {
 }
 
 /** The routes measured on Parsec alone, against the HTTP, database or hashing limit. */
-export type ParsecScenario = Exclude<HttpScenario, 'securedUser' | 'securedMaster'>;
+export type ParsecScenario = Exclude<HttpScenario, 'securedUser' | 'securedMaster' | CloudFunction>;
+
+/** The cloud functions' calls, and what one call of each costs the server (the in-process proof). */
+export interface CloudRun {
+  readonly measurements: Record<CloudFunction, HttpMeasurement>;
+  readonly roundTrip: CloudRoundTrip;
+}
 
 export interface EngineRun {
   readonly parsec: Record<ParsecScenario, HttpMeasurement>;
   /** The cost of security: the same find on ACL'd rows as a user holding a role, and with the master key. */
   readonly security: SecurityRun;
+  /** Cloud Code: `ping`, `guarded`, `cloudQuery` under load, and the traced single calls. */
+  readonly cloud: CloudRun;
   readonly parsecPeakRssBytes: number | undefined;
   readonly dbLimit: Record<DbScenario, DbMeasurement>;
   /** Parsec's own password verification in loops, in Parsec's process, just before the logins. */
@@ -41,15 +50,18 @@ export interface EngineRun {
   readonly users: readonly BenchUser[];
 }
 
-/** The HTTP scenarios with an HTTP limit (the bare server's replay). A login's bound is the hashing limit instead. */
+/** Parsec's HTTP scenarios with an HTTP limit. A login's bound is the hashing limit instead. */
 export type LimitScenario = Exclude<ParsecScenario, 'login'>;
+/** Everything the bare server replays: those, and the cloud functions' calls. */
+export type BareScenario = LimitScenario | CloudFunction;
 
 /**
  * One engine: Parsec in a child process (seed, capture, the traced probes that give the database limit
- * its statements, get/find, the secured find as a user and as the master, create, `/users/me`, the hashing
- * limit, logins, the enumeration check, the session-query probe), then the same database with Parsec gone,
- * driven directly by `openExecutor` with Parsec's statements. Parsec goes first so that the direct loops
- * never compete with it for the CPU or the database.
+ * its statements, one traced call of each cloud function, get/find, the secured find as a user and as the
+ * master, create, `/users/me`, the cloud functions, the hashing limit, logins, the enumeration check, the
+ * session-query probe), then the same database with Parsec gone, driven directly by `openExecutor` with
+ * Parsec's statements. Parsec goes first so that the direct loops never compete with it for the CPU or the
+ * database.
  */
 export async function benchEngine(
   engine: Engine,
@@ -66,6 +78,7 @@ export async function benchEngine(
   });
   let parsec: Record<ParsecScenario, HttpMeasurement>;
   let security: SecurityRun;
+  let cloud: CloudRun;
   let hashLimit: HashLimit;
   let enumerationTiming: EnumerationTiming;
   let sessionQueries: SessionQueries;
@@ -94,6 +107,9 @@ export async function benchEngine(
     workloadSql = await probeWorkloadSql(child, { origin, ids, users, reader: first, findLimit: settings.findLimit });
     const mismatched = Object.entries(workloadSql.check.statements).filter(([, check]) => !check.matches);
     for (const [name, check] of mismatched) progress(`WARNING ${engine}: the database limit's ${name} is not what Parsec sends: ${check.problems?.join('; ')}`);
+    progress(`${engine}: tracing one call of each cloud function (HTTP requests and statements)`);
+    const roundTrip = await probeCloudRoundTrip(child, { origin, sql: workloadSql.sql, user: first, plainUser: users[2] ?? second });
+    for (const problem of roundTrip.problems ?? []) progress(`FAILURE ${engine}: ${problem}`);
     progress(`${engine}: refreshing planner statistics (ANALYZE)`);
     await child.command('analyze');
     const input: ScenarioInput = { origin, ids, findLimit: settings.findLimit, users, reader: first };
@@ -114,6 +130,9 @@ export async function benchEngine(
     security = { user: await measure('securedUser'), master: await measure('securedMaster'), check: securedCheck };
     const create = await measure('create');
     const me = await measure('me');
+    const functions = {} as Record<CloudFunction, HttpMeasurement>;
+    for (const name of CLOUD_FUNCTIONS) functions[name] = await measure(name);
+    cloud = { measurements: functions, roundTrip };
     progress(`${engine}: hashing limit (verifyPassword in Parsec's process, ${settings.connections} loops)`);
     const request: HashLimitRequest = { concurrency: settings.connections, warmupSec: settings.warmupSec, durationSec: settings.durationSec };
     hashLimit = await child.command<HashLimit>('hashLimit', request);
@@ -140,14 +159,14 @@ export async function benchEngine(
       return measureDb(scenario, executor, input, settings);
     };
     const dbLimit = { get: await measure('get'), find: await measure('find'), insert: await measure('insert'), userGet: await measure('userGet') };
-    return { parsec, security, parsecPeakRssBytes, dbLimit, hashLimit, enumerationTiming, sessionQueries, sqlCheck: workloadSql.check, responses, ids, users };
+    return { parsec, security, cloud, parsecPeakRssBytes, dbLimit, hashLimit, enumerationTiming, sessionQueries, sqlCheck: workloadSql.check, responses, ids, users };
   } finally {
     await executor.close();
   }
 }
 
 export interface HttpLimitRun {
-  readonly measurements: Record<LimitScenario, HttpMeasurement>;
+  readonly measurements: Record<BareScenario, HttpMeasurement>;
   readonly peakRssBytes: number | undefined;
 }
 
@@ -160,16 +179,24 @@ export async function benchHttpLimit(
 ): Promise<HttpLimitRun> {
   progress('http limit: starting bare Fastify');
   const child = await ServerChild.start('bare', './serve-bare.ts', {});
-  let measurements: Record<LimitScenario, HttpMeasurement>;
+  let measurements: Record<BareScenario, HttpMeasurement>;
   let peakRssBytes: number | undefined;
   try {
     await child.command('configure', responses);
     const input: ScenarioInput = { origin: `http://127.0.0.1:${child.port}`, ids, findLimit: settings.findLimit, users };
-    const measure = async (scenario: LimitScenario): Promise<HttpMeasurement> => {
+    const measure = async (scenario: BareScenario): Promise<HttpMeasurement> => {
       progress(`http limit: ${scenario}`);
       return measureHttp(scenario, input, settings);
     };
-    measurements = { get: await measure('get'), find: await measure('find'), create: await measure('create'), me: await measure('me') };
+    measurements = {
+      get: await measure('get'),
+      find: await measure('find'),
+      create: await measure('create'),
+      me: await measure('me'),
+      ping: await measure('ping'),
+      guarded: await measure('guarded'),
+      cloudQuery: await measure('cloudQuery'),
+    };
   } finally {
     peakRssBytes = (await child.stop())?.maxRssBytes;
   }

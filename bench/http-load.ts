@@ -1,10 +1,13 @@
 import autocannon from 'autocannon';
 import { LatencyRecorder, round } from './latency.ts';
 import type { BenchSettings } from './settings.ts';
-import { CLIENT_HEADERS, MASTER_HEADERS, item, knownWrongLogin, paths, randomOf, unknownLogin, type BenchUser } from './workload.ts';
+import { CLIENT_HEADERS, MASTER_HEADERS, guardedParams, item, knownWrongLogin, paths, randomOf, unknownLogin, type BenchUser, type CloudFunction } from './workload.ts';
 
-/** `securedUser` / `securedMaster`: one and the same find on the ACL'd class, as the role-holding reader and as the master. */
-export type HttpScenario = 'get' | 'find' | 'create' | 'me' | 'login' | 'securedUser' | 'securedMaster';
+/**
+ * `securedUser` / `securedMaster`: one and the same find on the ACL'd class, as the role-holding reader and
+ * as the master. `ping`, `guarded`, `cloudQuery`: the cloud functions of bench/cloud/main.js.
+ */
+export type HttpScenario = 'get' | 'find' | 'create' | 'me' | 'login' | 'securedUser' | 'securedMaster' | CloudFunction;
 
 export interface HttpMeasurement {
   /** Mean of autocannon's per-second request counts. */
@@ -38,6 +41,7 @@ const HASHING_TIMEOUT_SEC = 30;
 let createCounter = 1_000_000;
 let meCounter = 0;
 let loginCounter = 0;
+let guardedCounter = 0;
 
 const JSON_HEADERS = { ...CLIENT_HEADERS, 'content-type': 'application/json' };
 
@@ -79,6 +83,25 @@ function requestFor(scenario: HttpScenario, input: ScenarioInput): autocannon.Re
     }
     case 'securedMaster':
       return { method: 'GET', path: paths.securedFind(input.findLimit), headers: { ...MASTER_HEADERS } };
+    case 'ping':
+    case 'cloudQuery':
+      // No params: an empty JSON object, as a client's `Parse.Cloud.run(name)` sends.
+      return { method: 'POST', path: paths.cloudFunction(scenario), headers: JSON_HEADERS, body: '{}' };
+    case 'guarded':
+      // Like `me`, the seeded users' tokens in turn (cached after the warm-up), and the required `n`.
+      return {
+        method: 'POST',
+        path: paths.cloudFunction('guarded'),
+        headers: JSON_HEADERS,
+        setupRequest: (request) => {
+          const n = guardedCounter++;
+          return {
+            ...request,
+            headers: { ...request.headers, 'x-parse-session-token': cycle(input.users, n).sessionToken },
+            body: JSON.stringify(guardedParams(n)),
+          };
+        },
+      };
     case 'login':
       return {
         method: 'POST',

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import type { DbMeasurement, DbScenario } from './db-limit.ts';
+import type { CloudRoundTrip } from './cloud-check.ts';
 import type { Engine, EngineRun, HttpLimitRun, LimitScenario } from './engine.ts';
 import type { HashLimit } from './hash-limit.ts';
 import type { EnumerationTiming, HttpMeasurement } from './http-load.ts';
@@ -8,6 +9,7 @@ import type { SecuredCheck } from './seed.ts';
 import type { SessionQueries } from './session-queries.ts';
 import type { BenchSettings } from './settings.ts';
 import type { SqlCheck } from './sql-check.ts';
+import { CLOUD_FUNCTIONS, type CloudFunction } from './workload.ts';
 
 export interface ParsecEntry extends HttpMeasurement {
   /** Parsec's requests/s over the bare server's for the same route: 1.0 would mean Parsec costs nothing. */
@@ -31,6 +33,19 @@ export interface SecurityEntry {
   readonly check: SecuredCheck;
 }
 
+/** A cloud function's calls, against the bare server answering the same route with the same JSON. */
+export interface CloudEntry extends HttpMeasurement {
+  /** Calls/s over the bare route's requests/s. */
+  readonly vsHttpLimit: number;
+}
+
+export interface CloudReport extends Record<CloudFunction, CloudEntry> {
+  /** The issue's targets, on every engine: `ping` ≥ 40 % and `guarded` ≥ 30 % of the bare route. */
+  readonly targets: Record<'ping' | 'guarded', Target>;
+  /** One call of each traced: HTTP requests received and sent, statements; `holds: false` fails the run. */
+  readonly roundTrip: CloudRoundTrip;
+}
+
 type TargetScenario = 'get' | 'find' | 'create';
 
 export interface Target {
@@ -43,6 +58,7 @@ export interface Target {
 export interface EngineReport {
   readonly parsec: Record<LimitScenario, ParsecEntry> & { readonly login: LoginEntry; readonly peakRssMB: number | null };
   readonly security: SecurityEntry;
+  readonly cloud: CloudReport;
   readonly dbLimit: Record<DbScenario, DbMeasurement>;
   readonly hashLimit: HashLimit;
   readonly enumerationTiming: EnumerationTiming;
@@ -78,6 +94,22 @@ function targets(run: EngineRun, http: HttpLimitRun): Record<TargetScenario, Tar
   };
 }
 
+function cloudReport(run: EngineRun, http: HttpLimitRun): CloudReport {
+  const entries = {} as Record<CloudFunction, CloudEntry>;
+  for (const name of CLOUD_FUNCTIONS) {
+    const measured = run.cloud.measurements[name];
+    entries[name] = { ...measured, vsHttpLimit: ratio(measured.requestsPerSec, http.measurements[name].requestsPerSec) };
+  }
+  return {
+    ...entries,
+    targets: {
+      ping: target('public function call ≥ 40% of the bare route (HTTP limit)', entries.ping.vsHttpLimit, 0.4),
+      guarded: target('requireUser + fields call with a session token ≥ 30% of the bare route (HTTP limit)', entries.guarded.vsHttpLimit, 0.3),
+    },
+    roundTrip: run.cloud.roundTrip,
+  };
+}
+
 export function engineReport(engine: Engine, run: EngineRun, http: HttpLimitRun): EngineReport {
   const entry = (scenario: LimitScenario): ParsecEntry => {
     const measured = run.parsec[scenario];
@@ -91,6 +123,7 @@ export function engineReport(engine: Engine, run: EngineRun, http: HttpLimitRun)
   return {
     parsec: { get: entry('get'), find: entry('find'), create: entry('create'), me: entry('me'), login, peakRssMB: megabytes(run.parsecPeakRssBytes) },
     security: { user: run.security.user, master: run.security.master, userVsMaster: ratio(run.security.user.requestsPerSec, run.security.master.requestsPerSec), check: run.security.check },
+    cloud: cloudReport(run, http),
     dbLimit: run.dbLimit,
     hashLimit: run.hashLimit,
     enumerationTiming: run.enumerationTiming,
@@ -100,10 +133,13 @@ export function engineReport(engine: Engine, run: EngineRun, http: HttpLimitRun)
   };
 }
 
-/** Every error or non-2xx anywhere: the numbers of a run with failures mean nothing. */
+/**
+ * Every error or non-2xx anywhere: the numbers of a run with failures mean nothing. And a cloud function's
+ * `Parse.Query` that is not the one in-process find it should be (an HTTP round trip in disguise).
+ */
 export function failures(label: string, run: EngineRun | HttpLimitRun): string[] {
   const found: string[] = [];
-  const http = 'measurements' in run ? run.measurements : { ...run.parsec, securedUser: run.security.user, securedMaster: run.security.master };
+  const http = 'measurements' in run ? run.measurements : { ...run.parsec, securedUser: run.security.user, securedMaster: run.security.master, ...run.cloud.measurements };
   for (const [scenario, m] of Object.entries(http)) {
     if (m.errors > 0 || m.non2xx > 0) found.push(`${label} ${scenario}: ${m.errors} errors, ${m.non2xx} non-2xx responses`);
   }
@@ -115,6 +151,7 @@ export function failures(label: string, run: EngineRun | HttpLimitRun): string[]
     // Only what invalidates the timings; the timings themselves (and identicalBodies) are reported, not judged.
     const { unexpected, errors } = run.enumerationTiming;
     if (unexpected > 0 || errors > 0) found.push(`${label} enumeration timing: ${errors} errors, ${unexpected} responses other than 404 {code: 101}`);
+    for (const problem of run.cloud.roundTrip.problems ?? []) found.push(`${label} cloud round trip: ${problem}`);
   }
   return found;
 }

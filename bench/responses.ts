@@ -11,6 +11,10 @@ export interface CapturedResponses {
   readonly create: CapturedResponse;
   /** `GET /users/me` with a session token. */
   readonly me: CapturedResponse;
+  /** The cloud functions (`POST /functions/…`): `guarded` with a session token. */
+  readonly ping: CapturedResponse;
+  readonly guarded: CapturedResponse;
+  readonly cloudQuery: CapturedResponse;
 }
 
 /** Headers Node sets per response itself; copying them would duplicate or falsify them. */

@@ -1,6 +1,8 @@
-import { capture, type CapturedResponses } from './responses.ts';
+import { isDeepStrictEqual } from 'node:util';
+import { capture, type CapturedResponse, type CapturedResponses } from './responses.ts';
 import {
   CLIENT_HEADERS,
+  CLOUD_QUERY_LIMIT,
   FIND_GROUP,
   GROUPS,
   MASTER_HEADERS,
@@ -9,12 +11,14 @@ import {
   SCHEMA,
   SECURED_SCHEMA,
   credentials,
+  guardedParams,
   item,
   paths,
   randomOf,
   readableByRole,
   securedItem,
   type BenchUser,
+  type CloudFunction,
 } from './workload.ts';
 
 const BATCH_SIZE = 50;
@@ -215,5 +219,17 @@ export async function captureResponses(origin: string, ids: readonly string[], f
   const me = await capture(await usersMe(origin, user.sessionToken));
   const who = (JSON.parse(me.body) as { objectId?: unknown }).objectId;
   if (who !== user.objectId) throw new Error(`users/me answered for ${JSON.stringify(who)}, expected ${user.objectId}`);
-  return { get, find, create, me };
+  const ping = await callFunction(origin, 'ping', {}, undefined, { pong: true });
+  const guarded = await callFunction(origin, 'guarded', guardedParams(0), user, { ...guardedParams(0), user: user.objectId });
+  const cloudQuery = await callFunction(origin, 'cloudQuery', {}, undefined, CLOUD_QUERY_LIMIT);
+  return { get, find, create, me, ping, guarded, cloudQuery };
+}
+
+/** `POST /functions/<name>` (as `user` when given), which must answer 200 `{"result": expected}`; captured. */
+export async function callFunction(origin: string, name: CloudFunction, params: unknown, user: BenchUser | undefined, expected: unknown): Promise<CapturedResponse> {
+  const headers = user === undefined ? CLIENT_HEADERS : { ...CLIENT_HEADERS, 'x-parse-session-token': user.sessionToken };
+  const response = await capture(await expectStatus(await post(origin, paths.cloudFunction(name), params, headers), 200, `function ${name}`));
+  const { result } = JSON.parse(response.body) as { result?: unknown };
+  if (!isDeepStrictEqual(result, expected)) throw new Error(`function ${name} answered ${response.body}, expected {"result":${JSON.stringify(expected)}}`);
+  return response;
 }

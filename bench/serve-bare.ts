@@ -1,7 +1,8 @@
 /**
  * Child process: the HTTP limit. A bare Fastify server, in the same process model as Parsec, answering the
- * benchmarked routes (get, find, create, `/users/me`) with Parsec's own captured responses (status, headers
- * and body verbatim), so the only difference from Parsec is the work Parsec does between request and response.
+ * benchmarked routes (get, find, create, `/users/me`, and the cloud functions `ping`, `guarded`, `cloudQuery`)
+ * with Parsec's own captured responses (status, headers and body verbatim), so the only difference from
+ * Parsec is the work Parsec does between request and response.
  * The responses arrive with the `configure` command before any load is applied.
  */
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
@@ -24,6 +25,10 @@ await runChild(async () => {
   app.post('/parse/classes/BenchItem', reply((all) => all.create));
   // The session token header is sent (same request bytes) but, as for the other routes, not looked at.
   app.get('/parse/users/me', reply((all) => all.me));
+  // A cloud function's call, answered with the same `{"result": …}`: its JSON body (the params) is parsed too.
+  app.post('/parse/functions/ping', reply((all) => all.ping));
+  app.post('/parse/functions/guarded', reply((all) => all.guarded));
+  app.post('/parse/functions/cloudQuery', reply((all) => all.cloudQuery));
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   if (typeof address !== 'object' || address === null) throw new Error('bare server is not listening on a TCP port');

@@ -1,5 +1,7 @@
 /**
- * Child process: one Parsec server under test. argv[2] is JSON `{databaseURI, poolSize, maxLimit}`.
+ * Child process: one Parsec server under test. argv[2] is JSON `{databaseURI, poolSize, maxLimit}`. It runs
+ * the bench's cloud code (bench/cloud/main.js), and its `serverURL` is its own address: were the cloud code's
+ * SDK to send its queries over HTTP, they would come back to this very server (and be counted, see below).
  * Extra commands:
  * - `analyze` refreshes planner statistics after seeding, as autovacuum (PostgreSQL) or Parsec's own
  *   periodic VACUUM ANALYZE (PGlite) would in a server that has been up a while. Without it the planner
@@ -11,14 +13,23 @@
  * - `explainSessionLookup` runs `EXPLAIN (ANALYZE, FORMAT JSON)` of the session lookup Parsec sent (the
  *   traced statement, text and parameters, after refreshing statistics), as the table is and at scale;
  * - `hashLimit` runs Parsec's `verifyPassword` in loops on this process's thread pool (see hash-limit.ts);
- * - `drain` returns once every password hash already queued on the thread pool has run.
+ * - `drain` returns once every password hash already queued on the thread pool has run;
+ * - `httpCountStart` / `httpCountStop` record every HTTP request this server receives in between, and every
+ *   HTTP request this process sends (node:http and fetch, through their diagnostics channels): the proof
+ *   that a cloud function's `Parse.Query` is dispatched in process, not as an HTTP round trip in disguise.
+ *   Only used while no load is applied.
  */
+import diagnostics from 'node:diagnostics_channel';
+import type { IncomingMessage, Server } from 'node:http';
+import { createServer } from 'node:net';
 import type { Driver, SqlExecutor } from '../src/storage/driver.ts';
-import { createParsec } from '../src/server.ts';
+import { createParsec, type Parsec } from '../src/server.ts';
 import { testConfig } from '../test/helpers/server.ts';
 import { runChild } from './child-main.ts';
+import type { HttpCount } from './cloud-check.ts';
 import { measureHashLimit, verifyOnce, type HashLimitRequest } from './hash-limit.ts';
 import { readsSessions, summarize, TRANSACTION_MARK, type SessionLookupPlan, type TracedStatement } from './session-plan.ts';
+import { CLOUD_CODE_FILE, CLOUD_ENV } from './workload.ts';
 
 interface ParsecChildArgs {
   readonly databaseURI: string;
@@ -115,25 +126,90 @@ async function explainSessionLookup(driver: Driver, lookup: TracedStatement): Pr
   throw new Error('explainSessionLookup: the planning transaction did not roll back');
 }
 
+/** The diagnostics channels on which node:http and fetch (undici) announce each request they send. */
+const OUTGOING_CHANNELS = {
+  'http.client.request.start': (message: unknown) => {
+    const request = (message as { request?: { method?: string; host?: string; path?: string } }).request;
+    return `${request?.method ?? '?'} http://${request?.host ?? '?'}${request?.path ?? ''}`;
+  },
+  'undici:request:create': (message: unknown) => {
+    const request = (message as { request?: { method?: string; origin?: string; path?: string } }).request;
+    return `${request?.method ?? '?'} ${request?.origin ?? '?'}${request?.path ?? ''}`;
+  },
+} as const;
+
+/** Records the HTTP requests `server` receives and those this process sends, until the returned function is called. */
+function countHttp(server: Server): () => HttpCount {
+  const count: { incoming: string[]; outgoing: string[] } = { incoming: [], outgoing: [] };
+  const onRequest = (request: IncomingMessage): void => {
+    count.incoming.push(`${request.method ?? '?'} ${request.url ?? ''}`);
+  };
+  server.on('request', onRequest);
+  const subscribers = Object.entries(OUTGOING_CHANNELS).map(([name, describe]) => {
+    const subscriber = (message: unknown): void => {
+      count.outgoing.push(describe(message));
+    };
+    diagnostics.subscribe(name, subscriber);
+    return () => diagnostics.unsubscribe(name, subscriber);
+  });
+  return () => {
+    server.off('request', onRequest);
+    for (const unsubscribe of subscribers) unsubscribe();
+    return count;
+  };
+}
+
+/** A port nobody listens on now, so `serverURL` can name this server's address before it listens. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', resolve);
+  });
+  const address = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  if (typeof address !== 'object' || address === null) throw new Error('freePort: no TCP address');
+  return address.port;
+}
+
+/**
+ * Parsec with the bench's cloud code, listening on 127.0.0.1 at the port its `serverURL` names. The port
+ * is chosen before Parsec starts (its config is fixed then); taken meanwhile by someone else, another one.
+ */
+async function startParsec(args: ParsecChildArgs): Promise<{ parsec: Parsec; port: number }> {
+  Object.assign(process.env, CLOUD_ENV);
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const parsec = await createParsec(
+      testConfig({
+        databaseURI: args.databaseURI,
+        databasePoolSize: args.poolSize,
+        maxLimit: args.maxLimit,
+        logLevel: 'silent',
+        // Maintenance mid-measurement would be noise; the bench measures steady-state request handling.
+        vacuumIntervalMs: 0,
+        cloud: CLOUD_CODE_FILE,
+        serverURL: `http://127.0.0.1:${port}/parse`,
+      }),
+    );
+    try {
+      await parsec.app.listen({ port, host: '127.0.0.1' });
+      return { parsec, port };
+    } catch (error) {
+      await parsec.close();
+      if ((error as { code?: unknown }).code !== 'EADDRINUSE' || attempt >= 5) throw error;
+    }
+  }
+}
+
 await runChild(async () => {
   const args = JSON.parse(process.argv[2] ?? '{}') as ParsecChildArgs;
-  const parsec = await createParsec(
-    testConfig({
-      databaseURI: args.databaseURI,
-      databasePoolSize: args.poolSize,
-      maxLimit: args.maxLimit,
-      logLevel: 'silent',
-      // Maintenance mid-measurement would be noise; the bench measures steady-state request handling.
-      vacuumIntervalMs: 0,
-    }),
-  );
+  const { parsec, port } = await startParsec(args);
   const { driver } = parsec.services;
   let trace: { statements: TracedStatement[]; restore: () => void } | undefined;
-  await parsec.app.listen({ port: 0, host: '127.0.0.1' });
-  const address = parsec.app.server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('Parsec is not listening on a TCP port');
+  let httpCount: (() => HttpCount) | undefined;
   return {
-    port: address.port,
+    port,
     close: () => parsec.close(),
     commands: {
       analyze: async () => {
@@ -152,6 +228,17 @@ await runChild(async () => {
         const { statements } = trace;
         trace = undefined;
         return statements;
+      },
+      httpCountStart: () => {
+        if (httpCount !== undefined) throw new Error('httpCountStart: already counting');
+        httpCount = countHttp(parsec.app.server);
+        return true;
+      },
+      httpCountStop: () => {
+        if (httpCount === undefined) throw new Error('httpCountStop: not counting');
+        const count = httpCount();
+        httpCount = undefined;
+        return count;
       },
       explainSessionLookup: (payload) => explainSessionLookup(driver, payload as TracedStatement),
       hashLimit: (payload) => measureHashLimit(payload as HashLimitRequest),

@@ -7,12 +7,28 @@
  * against the parameters Parsec actually bound (`sqlCheck` in the report).
  */
 import { randomInt } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { APP_ID, MASTER_KEY, REST_KEY } from '../test/helpers/server.ts';
 
 export const CLASS_NAME = 'BenchItem';
 export const GROUPS = 10;
 /** The group the find asks for; GROUPS × findLimit ≤ seed rows keeps it returning a full page. */
 export const FIND_GROUP = 3;
+
+/**
+ * The cloud functions of bench/cloud/main.js: `ping` (public, a constant answer), `guarded` (`requireUser`
+ * and `fields: ['n']`, answers the param and the caller's id) and `cloudQuery` (public; one `Parse.Query`
+ * on BenchItem — the find's group, `CLOUD_QUERY_LIMIT` rows — as the caller, answers the count).
+ */
+export const CLOUD_FUNCTIONS = ['ping', 'guarded', 'cloudQuery'] as const;
+export type CloudFunction = (typeof CLOUD_FUNCTIONS)[number];
+export const CLOUD_CODE_FILE = fileURLToPath(new URL('./cloud/main.js', import.meta.url));
+/** The page `cloudQuery` asks for (the group, hence the rows it matches, is `FIND_GROUP`). */
+export const CLOUD_QUERY_LIMIT = 10;
+/** The params of the n-th `guarded` call (`fields: ['n']` requires `n`). */
+export const guardedParams = (n: number): { n: number } => ({ n });
+/** What the cloud code reads from its environment (it is an app's plain CommonJS: it imports nothing of the bench). */
+export const CLOUD_ENV: Readonly<Record<string, string>> = { BENCH_FIND_GROUP: String(FIND_GROUP), BENCH_QUERY_LIMIT: String(CLOUD_QUERY_LIMIT) };
 
 export const CLIENT_HEADERS: Readonly<Record<string, string>> = {
   'x-parse-application-id': APP_ID,
@@ -69,6 +85,8 @@ export const paths = {
   signUp: '/parse/users',
   login: '/parse/login',
   me: '/parse/users/me',
+  /** `POST` a cloud function: `{"result": …}`. */
+  cloudFunction: (name: CloudFunction) => `/parse/functions/${name}`,
 };
 
 /** A user signed up during seeding: credentials for the logins, the sign-up's token for `/users/me`. */
