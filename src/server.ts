@@ -13,6 +13,7 @@ import type { Driver } from './storage/driver.ts';
 import { openDriver } from './storage/drivers/open.ts';
 import { loadEmailAdapter, type EmailAdapter } from './users/email.ts';
 import { SessionStore } from './users/session-store.ts';
+import { UserCache } from './users/user-cache.ts';
 import { sessionPlugin } from './users/session-plugin.ts';
 import { ensureUserClasses } from './users/system-classes.ts';
 import { userPlugin } from './users/user-plugin.ts';
@@ -44,13 +45,14 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
     await ensureLedgerClass(driver, schemas);
     const roles = new RoleStore(driver);
     const sessions = new SessionStore(driver, config, roles);
-    const plugins = new Map([userPlugin(config, sessions), sessionPlugin(sessions), rolePlugin(roles), jobStatusPlugin(), ledgerPlugin()].map((plugin) => [plugin.className, plugin]));
+    const users = new UserCache();
+    const plugins = new Map([userPlugin(config, sessions, users), sessionPlugin(sessions), rolePlugin(roles), jobStatusPlugin(), ledgerPlugin()].map((plugin) => [plugin.className, plugin]));
     const mail = options.mail ?? (config.emailAdapter === undefined ? undefined : await loadEmailAdapter(config.emailAdapter, options.cwd ?? process.cwd()));
     const cloud = prepareCloud(config);
     // The ledger exists before the app (the app's services hold it); it logs through the app's logger once built.
     const logger: { current: Logger } = { current: SILENT };
     const ledger = new PrivilegeLedger(driver, () => logger.current, config.ledgerRetentionDays);
-    const { app, services, router } = buildApp({ config, driver, schemas, plugins, sessions, roles, mail, cloud, ledger });
+    const { app, services, router } = buildApp({ config, driver, schemas, plugins, sessions, users, roles, mail, cloud, ledger });
     logger.current = services.log;
     router.observe(ledgerObserver(ledger));
     await loadCloudCode(cloud, router, services);

@@ -103,6 +103,18 @@ for (const engine of engines()) {
       assert.equal(master.body.result.userId, null);
     });
 
+    test('request.user follows changes to the user at once (the cached record is forgotten on write)', async () => {
+      const before = await call(server.url, '/functions/echoRequest', { method: 'POST', body: {}, ...asUser(bob.sessionToken) });
+      assert.equal(before.body.result.username, `bob-${engine}`);
+      const renamed = await call(server.url, `/users/${bob.objectId}`, { method: 'PUT', body: { username: `bobby-${engine}` }, ...asUser(bob.sessionToken) });
+      assert.equal(renamed.status, 200);
+      const after = await call(server.url, '/functions/echoRequest', { method: 'POST', body: {}, ...asUser(bob.sessionToken) });
+      assert.equal(after.body.result.username, `bobby-${engine}`);
+      await call(server.url, `/users/${bob.objectId}`, { method: 'PUT', body: { username: `bob-${engine}` }, master: true });
+      const restored = await call(server.url, '/functions/echoRequest', { method: 'POST', body: {}, ...asUser(bob.sessionToken) });
+      assert.equal(restored.body.result.username, `bob-${engine}`, 'a master-key write is forgotten too');
+    });
+
     test('a malformed cloud context is refused with 107', async () => {
       const result = await call(server.url, '/functions/hello', { method: 'POST', body: {}, headers: { 'X-Parse-Cloud-Context': '{"a":' } });
       assert.equal(result.status, 400);

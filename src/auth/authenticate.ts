@@ -24,6 +24,16 @@ export function secretEquals(supplied: string | undefined, expected: string | un
   return timingSafeEqual(digest(supplied), digest(expected));
 }
 
+/**
+ * The same comparison against one configured secret, with its digest computed once: a request then costs
+ * one hash per key it supplies instead of two.
+ */
+export function secretMatcher(expected: string | undefined): (supplied: string | undefined) => boolean {
+  if (expected === undefined) return () => false;
+  const expectedDigest = digest(expected);
+  return (supplied) => supplied !== undefined && timingSafeEqual(digest(supplied), expectedDigest);
+}
+
 export type Authenticator = (credentials: Credentials, ip: string, path: string) => Promise<AuthContext>;
 
 /** The session lookup the authenticator needs (the SessionStore). */
@@ -38,16 +48,22 @@ export interface RoleResolver {
 
 export function createAuthenticator(config: ParsecConfig, sessions: SessionResolver, roles: RoleResolver): Authenticator {
   const masterAllowed = createIpAllowList(config.masterKeyIps);
-  const clientKeys = Object.entries(config.clientKeys).filter(([, key]) => typeof key === 'string' && key !== '');
+  const clientKeys = Object.entries(config.clientKeys)
+    .filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1] !== '')
+    .map(([name, key]) => ({ name, matches: secretMatcher(key) }));
+  const isAppId = secretMatcher(config.appId);
+  const isMaintenanceKey = secretMatcher(config.maintenanceKey);
+  const isMaster = secretMatcher(config.masterKey);
+  const isReadOnly = secretMatcher(config.readOnlyMasterKey);
   return async (credentials, ip, path) => {
-    if (!secretEquals(credentials.appId, config.appId)) throw unauthorized();
+    if (!isAppId(credentials.appId)) throw unauthorized();
     if (credentials.maintenanceKey !== undefined && config.maintenanceKey !== undefined) {
       // A wrong maintenance key is refused rather than ignored: a script using it expects its rights.
-      if (!secretEquals(credentials.maintenanceKey, config.maintenanceKey) || !masterAllowed(ip)) throw unauthorized();
+      if (!isMaintenanceKey(credentials.maintenanceKey) || !masterAllowed(ip)) throw unauthorized();
       return MAINTENANCE;
     }
-    const isMasterKey = secretEquals(credentials.masterKey, config.masterKey);
-    const isReadOnlyKey = !isMasterKey && secretEquals(credentials.masterKey, config.readOnlyMasterKey);
+    const isMasterKey = credentials.masterKey !== undefined && isMaster(credentials.masterKey);
+    const isReadOnlyKey = credentials.masterKey !== undefined && !isMasterKey && isReadOnly(credentials.masterKey);
     if (isMasterKey || isReadOnlyKey) {
       // A right key from the wrong place is refused outright, never silently downgraded.
       if (!masterAllowed(ip)) throw unauthorized();
@@ -55,7 +71,7 @@ export function createAuthenticator(config: ParsecConfig, sessions: SessionResol
     }
     if (clientKeys.length > 0) {
       const supplied = credentials as unknown as Record<string, string | undefined>;
-      const matches = clientKeys.some(([name, key]) => secretEquals(supplied[name], key));
+      const matches = clientKeys.some(({ name, matches: keyMatches }) => keyMatches(supplied[name]));
       if (!matches) throw unauthorized();
     }
     // A login request authenticates with the credentials in its body, not with a token (as Parse).

@@ -47,8 +47,8 @@ function toSdkError(sdk: ParseSdk, error: unknown): unknown {
 /**
  * The SDK's REST controller, replaced so that cloud code's `Parse.Query`, `save`, `Parse.Cloud.run`… are
  * dispatched in process through the same router as HTTP requests: same authentication rules, permission
- * plan, triggers and validation, and no HTTP round trip. The data is passed through JSON exactly as it
- * would travel on the wire, so nothing cloud code holds is shared with the pipeline.
+ * plan, triggers and validation, and no HTTP round trip. The request data is passed through JSON exactly as
+ * it would travel on the wire, so nothing cloud code holds is shared with the pipeline.
  */
 export function inProcessController(sdk: ParseSdk, router: Router, services: Services): Record<string, unknown> {
   const original = (sdk.CoreManager as { getRESTController(): Record<string, unknown> }).getRESTController();
@@ -72,7 +72,9 @@ export function inProcessController(sdk: ParseSdk, router: Router, services: Ser
           fromCloud: true,
           escalation: options.useMasterKey === true ? { origin: scope?.origin, onBehalfOf: current?.auth } : undefined,
         });
-        const result: unknown = response.body === undefined ? {} : JSON.parse(JSON.stringify(response.body));
+        // Response bodies are built fresh for each request (nothing in them is shared with a cache), so the
+        // SDK may keep them as they are; only the request side needs the wire's detachment.
+        const result: unknown = response.body ?? {};
         return options.returnStatus === true && isPlainObject(result) ? { ...result, _status: response.status, _headers: response.headers ?? {} } : result;
       } catch (error) {
         throw toSdkError(sdk, error);

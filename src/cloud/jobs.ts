@@ -64,7 +64,7 @@ export async function startJob(caller: Caller, name: string, params: Record<stri
   if (auth.kind !== 'master') throw masterKeyRequired();
   const { registry, sdk } = services.cloud;
   const job = registry.jobs.get(name);
-  if (job === undefined || sdk === undefined) throw new ParseError(ErrorCode.SCRIPT_FAILED, `Invalid job: "${name}"`);
+  if (job === undefined || sdk === undefined) throw new ParseError(ErrorCode.SCRIPT_FAILED, 'Invalid job.');
   const statusId = newObjectId();
   const now = new Date().toISOString();
   await services.driver.query(

@@ -53,7 +53,9 @@ async function importFresh(file: string): Promise<void> {
   try {
     require(file);
   } catch (error) {
-    if ((error as { code?: unknown }).code !== 'ERR_REQUIRE_ESM') throw error;
+    // An ES module (or, where Node can require ES modules, one with top-level await) loads with import().
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'ERR_REQUIRE_ESM' && code !== 'ERR_REQUIRE_ASYNC_MODULE') throw error;
     loads += 1;
     await import(`${pathToFileURL(file).href}?parsec-load=${loads}`);
   }

@@ -22,14 +22,19 @@ export function toParseError(thrown: unknown, fallbackCode: number = ErrorCode.S
 
 function describe(thrown: unknown, fallbackCode: number): ParseError {
   if (thrown instanceof ParseError) return thrown;
+  // `throw null`, `throw 0`, `Promise.reject()`: nothing to report but the failure (Parse's words).
+  if (thrown === null || thrown === undefined || thrown === '' || thrown === 0 || thrown === false) {
+    return new ParseError(fallbackCode as ErrorCodeValue, 'Script failed.');
+  }
   if (typeof thrown === 'string') return new ParseError(fallbackCode as ErrorCodeValue, thrown);
-  if (typeof thrown === 'object' && thrown !== null) {
+  if (typeof thrown === 'object') {
     const { code, message } = thrown as { code?: unknown; message?: unknown };
     const text = typeof message === 'string' ? message : 'Script failed.';
     if (typeof code === 'number' && KNOWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) return new ParseError(code as ErrorCodeValue, text);
     return new ParseError(fallbackCode as ErrorCodeValue, text);
   }
-  return new ParseError(fallbackCode as ErrorCodeValue, String(thrown));
+  const shown = typeof thrown === 'number' || typeof thrown === 'boolean' || typeof thrown === 'bigint' ? String(thrown) : 'Script failed.';
+  return new ParseError(fallbackCode as ErrorCodeValue, shown);
 }
 
 /**

@@ -86,11 +86,23 @@ export async function runValidator(
       await validator(request);
       return { skipHandler: false };
     }
-    if (!subject.master || validator.validateMasterKey) await checkOptions(validator, subject);
+    if ((!subject.master || validator.validateMasterKey) && hasChecks(validator)) await checkOptions(validator, subject);
     return { skipHandler: subject.master && Boolean(validator.skipWithMasterKey) };
   } catch (thrown) {
     throw validationError(thrown);
   }
+}
+
+/** Whether any option checks the call (`public`, `internal` and `rateLimit` are enforced elsewhere). */
+function hasChecks(options: ValidatorOptions): boolean {
+  return (
+    options.requireUser === true ||
+    options.requireMaster === true ||
+    options.fields !== undefined ||
+    options.requireUserKeys !== undefined ||
+    options.requireAnyUserRoles !== undefined ||
+    options.requireAllUserRoles !== undefined
+  );
 }
 
 async function checkOptions(options: ValidatorOptions, subject: ValidationSubject): Promise<void> {

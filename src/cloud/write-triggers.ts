@@ -1,3 +1,4 @@
+import { assertSafeJson } from '../query/safe-json.ts';
 import type { JsonRecord } from '../rest/encode.ts';
 import type { Caller } from '../rest/services.ts';
 import type { CloudTrigger } from './registry.ts';
@@ -55,6 +56,8 @@ export class WriteTriggers {
     });
     if (skipped) return { ...body };
     const saved = (request.object as SdkObject)._getSaveJSON();
+    // The same scan as a client's body: no prototype keys, no unstorable text, no absurd nesting.
+    assertSafeJson(saved);
     this.changed = Object.keys(saved).filter((key) => JSON.stringify(saved[key]) !== JSON.stringify(body[key]));
     return body.objectId === undefined ? saved : { ...saved, objectId: body.objectId };
   }

@@ -9,6 +9,7 @@ import type { EmailAdapter } from '../users/email.ts';
 import type { PrivilegeLedger } from '../security/ledger.ts';
 import type { RoleStore } from '../security/role-store.ts';
 import type { SessionStore } from '../users/session-store.ts';
+import type { UserCache } from '../users/user-cache.ts';
 import type { ClassPlugins } from './class-plugin.ts';
 
 /** The slice of a logger the pipeline uses (Fastify's pino logger satisfies it). */
@@ -27,6 +28,8 @@ export interface Services {
   /** Server-managed classes (`_User`, `_Session`, …) by name. */
   readonly plugins: ClassPlugins;
   readonly sessions: SessionStore;
+  /** Users' own records for `request.user`, forgotten on every write to the user. */
+  readonly users: UserCache;
   /** Role expansion per user (cached, cleared by every role change). */
   readonly roles: RoleStore;
   /** Where account emails (password reset, verification) are sent. */

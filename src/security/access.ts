@@ -65,58 +65,120 @@ function resolveDefaultAcl(clp: ClassLevelPermissions, auth: AuthContext): Store
   return { read: resolve(acl.read), write: resolve(acl.write) };
 }
 
+/** Master, read-only master and maintenance: no CLP, no ACL, nothing protected (read-only writes are refused earlier). */
+class UnrestrictedPlan implements AccessPlan {
+  constructor(
+    readonly auth: AuthContext,
+    private readonly sources: AccessSources,
+  ) {}
+
+  readFilter(): undefined {
+    return undefined;
+  }
+
+  writeFilter(): undefined {
+    return undefined;
+  }
+
+  assertCreate(): void {
+    // Nothing to check.
+  }
+
+  protectedFields(): ProtectedFields {
+    return NOTHING_PROTECTED;
+  }
+
+  defaultAcl(className: string): StoredAcl | undefined {
+    return resolveDefaultAcl(this.sources.schemaOf(className)?.classLevelPermissions ?? DEFAULT_CLP, this.auth);
+  }
+}
+
+/**
+ * A client's plan. A class with methods rather than an object of closures: one is built per request, and
+ * the hot path (an authenticated get) should not pay for allocating what it does not call.
+ */
+class ClientPlan implements AccessPlan {
+  private readonly read: Condition;
+  private readonly write: Condition;
+  private protectedCache: Map<ClassSchema, ProtectedFields> | undefined;
+
+  constructor(
+    readonly auth: AuthContext,
+    private readonly sources: AccessSources,
+    entries: readonly string[],
+  ) {
+    this.read = { type: 'access', column: '_rperm', principals: entries };
+    this.write = { type: 'access', column: '_wperm', principals: entries };
+  }
+
+  private rowFilter(className: string, mode: 'read' | 'write'): Condition | undefined {
+    return this.sources.plugins.get(className)?.rowFilter?.(this.auth, mode);
+  }
+
+  readFilter(className: string, operation: ReadOperation = 'find'): Condition {
+    const schema = this.sources.schemaOf(className);
+    const grant = grantFor(schema?.classLevelPermissions ?? DEFAULT_CLP, this.auth, operation, className);
+    return combine(this.read, this.rowFilter(className, 'read'), pointerCondition(grant, schema, this.auth));
+  }
+
+  writeFilter(className: string, operation: WriteOperation, addsFields = false): Condition {
+    const schema = this.sources.schemaOf(className);
+    const clp = schema?.classLevelPermissions ?? DEFAULT_CLP;
+    const grant = grantFor(clp, this.auth, operation, className);
+    const fieldGrant = addsFields ? grantFor(clp, this.auth, 'addField', className) : undefined;
+    return combine(
+      this.write,
+      this.rowFilter(className, 'write'),
+      pointerCondition(grant, schema, this.auth),
+      fieldGrant && pointerCondition(fieldGrant, schema, this.auth),
+    );
+  }
+
+  assertCreate(className: string, addsFields: boolean): void {
+    const clp = this.sources.schemaOf(className)?.classLevelPermissions ?? DEFAULT_CLP;
+    grantFor(clp, this.auth, 'create', className, true);
+    if (addsFields) grantFor(clp, this.auth, 'addField', className, true);
+  }
+
+  protectedFields(className: string): ProtectedFields {
+    const schema = this.sources.schemaOf(className);
+    if (schema === undefined) return NOTHING_PROTECTED;
+    this.protectedCache ??= new Map();
+    let computed = this.protectedCache.get(schema);
+    if (computed === undefined) {
+      const rules = mergeRules(schema.classLevelPermissions.protectedFields, this.sources.protectedFields[className]);
+      computed = protectedFieldsFor(rules, this.auth, className === '_User');
+      this.protectedCache.set(schema, computed);
+    }
+    return computed;
+  }
+
+  defaultAcl(className: string): StoredAcl | undefined {
+    return resolveDefaultAcl(this.sources.schemaOf(className)?.classLevelPermissions ?? DEFAULT_CLP, this.auth);
+  }
+}
+
+function combine(...conditions: (Condition | undefined)[]): Condition {
+  return and(...conditions.filter((c): c is Condition => c !== undefined));
+}
+
 export function accessPlanFor(auth: AuthContext, sources: AccessSources): AccessPlan {
   const entries = principals(auth);
-  const clpOf = (className: string): ClassLevelPermissions => sources.schemaOf(className)?.classLevelPermissions ?? DEFAULT_CLP;
-  const protectedCache = new Map<ClassSchema, ProtectedFields>();
+  return entries === undefined ? new UnrestrictedPlan(auth, sources) : new ClientPlan(auth, sources, entries);
+}
 
-  if (entries === undefined) {
-    // Master and read-only master: no CLP, no ACL, nothing protected (read-only writes are refused earlier).
-    return {
-      auth,
-      readFilter: () => undefined,
-      writeFilter: () => undefined,
-      assertCreate: () => undefined,
-      protectedFields: () => NOTHING_PROTECTED,
-      defaultAcl: (className) => resolveDefaultAcl(clpOf(className), auth),
-    };
-  }
-  const read: Condition = { type: 'access', column: '_rperm', principals: entries };
-  const write: Condition = { type: 'access', column: '_wperm', principals: entries };
-  const rowFilter = (className: string, mode: 'read' | 'write'): Condition | undefined => sources.plugins.get(className)?.rowFilter?.(auth, mode);
-  const combine = (...conditions: (Condition | undefined)[]): Condition => and(...conditions.filter((c): c is Condition => c !== undefined));
-
+/**
+ * The same plan with reads restricted by `readFilter` instead (e.g. "rows this caller may write", or
+ * "the user's own row under its ACL only"); every other decision is the plan's own.
+ */
+export function withReadFilter(plan: AccessPlan, readFilter: (className: string) => Condition | undefined): AccessPlan {
   return {
-    auth,
-    readFilter(className, operation = 'find') {
-      const schema = sources.schemaOf(className);
-      const grant = grantFor(schema?.classLevelPermissions ?? DEFAULT_CLP, auth, operation, className);
-      return combine(read, rowFilter(className, 'read'), pointerCondition(grant, schema, auth));
-    },
-    writeFilter(className, operation, addsFields = false) {
-      const schema = sources.schemaOf(className);
-      const clp = schema?.classLevelPermissions ?? DEFAULT_CLP;
-      const grant = grantFor(clp, auth, operation, className);
-      const fieldGrant = addsFields ? grantFor(clp, auth, 'addField', className) : undefined;
-      return combine(write, rowFilter(className, 'write'), pointerCondition(grant, schema, auth), fieldGrant && pointerCondition(fieldGrant, schema, auth));
-    },
-    assertCreate(className, addsFields) {
-      const clp = clpOf(className);
-      grantFor(clp, auth, 'create', className, true);
-      if (addsFields) grantFor(clp, auth, 'addField', className, true);
-    },
-    protectedFields(className) {
-      const schema = sources.schemaOf(className);
-      if (schema === undefined) return NOTHING_PROTECTED;
-      let computed = protectedCache.get(schema);
-      if (computed === undefined) {
-        const rules = mergeRules(schema.classLevelPermissions.protectedFields, sources.protectedFields[className]);
-        computed = protectedFieldsFor(rules, auth, className === '_User');
-        protectedCache.set(schema, computed);
-      }
-      return computed;
-    },
-    defaultAcl: (className) => resolveDefaultAcl(clpOf(className), auth),
+    auth: plan.auth,
+    readFilter,
+    writeFilter: (className, operation, addsFields) => plan.writeFilter(className, operation, addsFields),
+    assertCreate: (className, addsFields) => plan.assertCreate(className, addsFields),
+    protectedFields: (className) => plan.protectedFields(className),
+    defaultAcl: (className) => plan.defaultAcl(className),
   };
 }
 

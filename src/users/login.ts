@@ -3,7 +3,7 @@ import { principals, type AuthContext } from '../auth/context.ts';
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import { parseGetOptions } from '../query/parse-find.ts';
 import { isPlainObject } from '../query/values.ts';
-import { callerAccess } from '../security/access.ts';
+import { callerAccess, withReadFilter } from '../security/access.ts';
 import type { JsonRecord } from '../rest/encode.ts';
 import { get } from '../rest/find.ts';
 import type { Caller } from '../rest/services.ts';
@@ -60,7 +60,7 @@ export async function readOwnUser(caller: Caller, userId: string, session?: { se
   const { access } = asUser;
   const ownRow: Caller = {
     ...asUser,
-    access: { ...access, readFilter: () => ({ type: 'access', column: '_rperm', principals: principals(asUser.auth) ?? [] }) },
+    access: withReadFilter(access, () => ({ type: 'access', column: '_rperm', principals: principals(asUser.auth) ?? [] })),
   };
   return get(ownRow, parseGetOptions(USER_CLASS, userId, {}));
 }

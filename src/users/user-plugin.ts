@@ -8,11 +8,13 @@ import type { ClassPlugin, PreparedWrite } from '../rest/class-plugin.ts';
 import type { JsonRecord } from '../rest/encode.ts';
 import { get } from '../rest/find.ts';
 import type { Caller } from '../rest/services.ts';
+import { withReadFilter } from '../security/access.ts';
 import type { InternalValue } from '../storage/sql/compile-write.ts';
 import { unlockValues } from './lockout.ts';
 import { checkNewPassword, historyValue, needsOwner, passwordOwner } from './password-policy.ts';
 import { sendVerificationEmail } from './account-emails.ts';
 import type { SessionStore } from './session-store.ts';
+import type { UserCache } from './user-cache.ts';
 import { USER_CLASS } from './system-classes.ts';
 
 // The shape Parse Server accepts; the real check of an address is the verification email.
@@ -100,7 +102,7 @@ async function withoutPassword(write: ObjectWrite, password: string | undefined,
  */
 async function assertMayWrite(caller: Caller, objectId: string): Promise<void> {
   const { access } = caller;
-  const asWriter: Caller = { ...caller, access: { ...access, readFilter: (name) => access.writeFilter(name, 'update') } };
+  const asWriter: Caller = { ...caller, access: withReadFilter(access, (name) => access.writeFilter(name, 'update')) };
   await get(asWriter, parseGetOptions(USER_CLASS, objectId, { keys: 'objectId' }));
 }
 
@@ -119,7 +121,7 @@ function userAcl(objectId: string, requested: StoredAcl | undefined, enforcePriv
  * pipeline, with the password hashed, session creation on sign-up, other users' private fields hidden and
  * sessions revoked when a password changes or a user is deleted.
  */
-export function userPlugin(config: ParsecConfig, sessions: SessionStore): ClassPlugin {
+export function userPlugin(config: ParsecConfig, sessions: SessionStore, users: UserCache): ClassPlugin {
   return {
     className: USER_CLASS,
     operations: new Set(['find', 'get', 'count', 'create', 'update', 'delete']),
@@ -165,6 +167,7 @@ export function userPlugin(config: ParsecConfig, sessions: SessionStore): ClassP
     },
 
     async afterUpdate(caller, db, objectId, write) {
+      users.forget(db, objectId);
       const email = newEmail(write);
       if (config.verifyUserEmails && email !== undefined) await sendVerificationEmail(caller.services, db, { objectId, email });
       if (!config.revokeSessionOnPasswordReset || topLevel(write, 'password') === undefined) return;
@@ -174,6 +177,7 @@ export function userPlugin(config: ParsecConfig, sessions: SessionStore): ClassP
     },
 
     async afterDelete(_caller, db, objectId) {
+      users.forget(db, objectId);
       await sessions.deleteForUser(db, objectId);
     },
 

@@ -30,6 +30,7 @@ export function testConfig(overrides: Partial<ParsecConfig> = {}): ParsecConfig 
     cloudActsAsCaller: true,
     requireFunctionAccess: true,
     cloudTimeoutMs: 10_000,
+    ledgerRetentionDays: 90,
     port: 0,
     host: '127.0.0.1',
     mountPath: '/parse',
@@ -96,7 +97,13 @@ export async function startTestServer(engine: Engine, overrides: Partial<ParsecC
   const database = engine === 'postgres' ? await freshPostgresDatabase() : undefined;
   const provisional = testConfig({ ...overrides, databaseURI: database?.uri ?? overrides.databaseURI ?? 'memory://' });
   // The server URL is only known after listening; it is used for Location headers and batch paths.
-  const parsec = await createParsec(provisional, { mail: options.mail });
+  let parsec: Parsec;
+  try {
+    parsec = await createParsec(provisional, { mail: options.mail });
+  } catch (error) {
+    await database?.drop();
+    throw error;
+  }
   await parsec.app.listen({ port: 0, host: '127.0.0.1' });
   const address = parsec.app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;

@@ -1,12 +1,18 @@
 import { runFunction } from '../../cloud/functions.ts';
 import { startJob } from '../../cloud/jobs.ts';
 import { masterKeyRequired } from '../../errors/parse-error.ts';
+import { assertSafeJson } from '../../query/safe-json.ts';
 import { isPlainObject } from '../../query/values.ts';
 import { ok, type ApiRequest, type Router } from '../router.ts';
 
-/** Params from the query string and the body, as Parse Server merges them (the body wins). */
+/**
+ * Params from the body and the query string, merged as Parse Server does (the query string wins), and
+ * checked like any request JSON: a query key `__proto__` is refused as it would be in a body.
+ */
 function paramsOf(request: ApiRequest): Record<string, unknown> {
-  return { ...request.query, ...(isPlainObject(request.body) ? request.body : {}) };
+  const params = Object.fromEntries([...Object.entries(isPlainObject(request.body) ? request.body : {}), ...Object.entries(request.query)]);
+  assertSafeJson(params);
+  return params;
 }
 
 export function registerFunctionRoutes(router: Router): void {
