@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { ErrorCode } from '../src/errors/codes.ts';
 import { call, query, type HttpResult, type RequestOptions } from './helpers/http.ts';
 import { APP_ID, engines, JS_KEY, MASTER_KEY, startTestServer, type TestServer } from './helpers/server.ts';
+import { assertNotPolluted } from './helpers/prototypes.ts';
 
 const SECURITY = fileURLToPath(new URL('./fixtures/cloud/security.js', import.meta.url));
 const MAINTENANCE_KEY = 'test-maintenance-key-0123456789abcdef';
@@ -21,28 +22,6 @@ const SECRET_HEADERS = ['x-parse-master-key', 'x-parse-maintenance-key', 'x-pars
 // --- Object.prototype must never change (the server runs in this process) ---------------------------------
 
 const PLANTED = ['isAdmin', 'polluted', 'dummy', 'x', 'y', 'a', 'b'];
-const OBJECT_PROTOTYPE = snapshotPrototype(Object.prototype);
-const ARRAY_PROTOTYPE = snapshotPrototype(Array.prototype);
-const FUNCTION_PROTOTYPE = snapshotPrototype(Function.prototype);
-
-function snapshotPrototype(target: object): Map<string, unknown> {
-  return new Map(Object.getOwnPropertyNames(target).map((name) => [name, Object.getOwnPropertyDescriptor(target, name)?.value]));
-}
-
-function assertPrototypeUnchanged(target: object, expected: Map<string, unknown>, label: string): void {
-  assert.deepEqual(Object.getOwnPropertyNames(target).sort(), [...expected.keys()].sort(), `${label} gained or lost properties`);
-  for (const [name, value] of expected) {
-    assert.ok(Object.getOwnPropertyDescriptor(target, name)?.value === value, `${label}.${name} was replaced`);
-  }
-}
-
-function assertNotPolluted(): void {
-  const probe: Record<string, unknown> = {};
-  for (const name of PLANTED) assert.equal(probe[name], undefined, `Object.prototype.${name} is polluted`);
-  assertPrototypeUnchanged(Object.prototype, OBJECT_PROTOTYPE, 'Object.prototype');
-  assertPrototypeUnchanged(Array.prototype, ARRAY_PROTOTYPE, 'Array.prototype');
-  assertPrototypeUnchanged(Function.prototype, FUNCTION_PROTOTYPE, 'Function.prototype');
-}
 
 /** True when `value` holds a key named like a prototype member anywhere. */
 function hasPrototypeKey(value: unknown): boolean {
@@ -145,7 +124,7 @@ for (const engine of engines()) {
         }
         assert.deepEqual(await counts(), before, 'no handler ran');
         assert.equal(await rowCount('_JobStatus'), jobStatuses, 'no job status was created');
-        assertNotPolluted();
+        assertNotPolluted(PLANTED);
         await assertServing();
       });
 
@@ -191,7 +170,7 @@ for (const engine of engines()) {
           names.map((name) => ({ code: 141, error: invalidFunction(name) })),
         );
         assert.deepEqual(await counts(), before, 'no handler ran');
-        assertNotPolluted();
+        assertNotPolluted(PLANTED);
         await assertServing();
       });
 
@@ -222,7 +201,7 @@ for (const engine of engines()) {
         assert.deepEqual(await counts(), before, 'legit never ran through a property path');
         await assertServing();
         assert.equal((await counts()).legit, (before.legit ?? 0) + 1);
-        assertNotPolluted();
+        assertNotPolluted(PLANTED);
       });
 
       test('GHSA-vpj2-qq7w-5qq6 / CVE-2026-34532: a path below a guarded function never reaches its handler without the validator', async () => {
@@ -255,7 +234,7 @@ for (const engine of engines()) {
         assert.deepEqual(await counts(), before, 'refused calls ran nothing');
         assert.deepEqual((await fn('protectedFn', asUser(alice))).body, { result: alice.objectId });
         assert.deepEqual((await fn('masterFn', { master: true })).body, { result: 'master only' });
-        assertNotPolluted();
+        assertNotPolluted(PLANTED);
       });
 
       test('GHSA-3v4q-4q9g-x83q: an application id named like a prototype member is 403 everywhere', async () => {
@@ -286,7 +265,7 @@ for (const engine of engines()) {
         }
         assert.deepEqual(await counts(), before);
         assert.equal(await rowCount('Noted'), 0);
-        assertNotPolluted();
+        assertNotPolluted(PLANTED);
         await assertServing();
       });
 
@@ -314,7 +293,7 @@ for (const engine of engines()) {
         }
         assert.equal(await rowCount('Noted'), 0, 'nothing was saved');
         assert.deepEqual(await events(), [], 'no trigger ran');
-        assertNotPolluted();
+        assertNotPolluted(PLANTED);
 
         const saved = await call(server.url, '/classes/Noted', { method: 'POST', body: { a: 1 }, headers: { 'X-Parse-Cloud-Context': '{"drop":"gone","keep":1}' } });
         assert.equal(saved.status, 201, JSON.stringify(saved.body));
@@ -329,7 +308,7 @@ for (const engine of engines()) {
         assert.equal(seen[1]?.dropIn, false, 'a key deleted in beforeSave is really gone in afterSave');
         assert.equal(seen[1]?.drop, null);
         await call(server.url, `/classes/Noted/${saved.body.objectId}`, { method: 'DELETE', master: true });
-        assertNotPolluted();
+        assertNotPolluted(PLANTED);
       });
 
       test('GHSA-93vw-8fm5-p2jf: there are no webhooks whose answers could pollute; /hooks registers nothing', async () => {
@@ -348,7 +327,7 @@ for (const engine of engines()) {
         assert.equal(saved.status, 201);
         assert.deepEqual((await events()).map((event) => event.event), ['beforeSave', 'afterSave'], 'only the cloud code triggers ran');
         await call(server.url, `/classes/Noted/${saved.body.objectId}`, { method: 'DELETE', master: true });
-        assertNotPolluted();
+        assertNotPolluted(PLANTED);
       });
 
       test('GHSA-xprv-wvh7-qqqx: data a beforeSave injects is checked like a client body (same answer), prototype keys included', async () => {
@@ -380,7 +359,7 @@ for (const engine of engines()) {
         const stored = await call(server.url, '/classes/Injected', { master: true });
         const withPrototypeKeys = stored.body.results.filter((row: unknown) => hasPrototypeKey(row));
         assert.deepEqual(withPrototypeKeys, [], 'no stored object holds a prototype key');
-        assertNotPolluted();
+        assertNotPolluted(PLANTED);
         await assertServing();
       });
 
@@ -437,7 +416,7 @@ for (const engine of engines()) {
           expectError(batch, 400, 105, prohibited(key), `batch ${body}`);
         }
         assert.deepEqual(await counts(), before, 'no handler ran');
-        assertNotPolluted();
+        assertNotPolluted(PLANTED);
         await assertServing();
       });
 
@@ -469,7 +448,7 @@ for (const engine of engines()) {
           }
         }
         assert.deepEqual(problems, []);
-        assertNotPolluted();
+        assertNotPolluted(PLANTED);
         await assertServing();
       });
 
@@ -485,7 +464,7 @@ for (const engine of engines()) {
         const afterwards = await fn('inspect');
         assert.equal(afterwards.body.result.contextIsAdmin, null);
         assert.deepEqual(afterwards.body.result.contextKeys, []);
-        assertNotPolluted();
+        assertNotPolluted(PLANTED);
       });
     });
 
