@@ -46,12 +46,4 @@ export class CloudRegistry {
   trigger(type: TriggerType, className: string): CloudTrigger | undefined {
     return this.triggers.get(`${type}\u0000${className}`);
   }
-
-  allTriggers(): CloudTrigger[] {
-    return [...this.triggers.values()];
-  }
-
-  get isEmpty(): boolean {
-    return this.functions.size === 0 && this.jobs.size === 0 && this.triggers.size === 0;
-  }
 }

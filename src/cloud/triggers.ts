@@ -34,14 +34,6 @@ export class TriggerSession {
     this.context = { ...(caller.client ?? NO_CLIENT).context };
   }
 
-  /** The trigger registered for this class, if any (and if cloud code is loaded). */
-  static find(caller: Caller, type: ObjectTrigger, className: string): { trigger: CloudTrigger; session: TriggerSession } | undefined {
-    const { registry, sdk } = caller.services.cloud;
-    const trigger = registry.trigger(type, className);
-    if (trigger === undefined || sdk === undefined) return undefined;
-    return { trigger, session: new TriggerSession(caller, sdk) };
-  }
-
   toObject(className: string, json: JsonRecord): SdkObject {
     return (this.sdk.Object as { fromJSON(json: unknown): SdkObject }).fromJSON({ ...json, className });
   }
