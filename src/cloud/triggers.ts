@@ -2,7 +2,7 @@ import { NO_CLIENT } from '../http/client-info.ts';
 import type { JsonRecord } from '../rest/encode.ts';
 import type { Caller } from '../rest/services.ts';
 import { userObject } from './objects.ts';
-import type { CloudTrigger, ObjectTrigger } from './registry.ts';
+import type { CloudTrigger } from './registry.ts';
 import { logSafely, runInScope, toParseError } from './run-handler.ts';
 import { enforceRateLimit } from './rate-limit.ts';
 import { activeScope, type ParseSdk } from './sdk.ts';
