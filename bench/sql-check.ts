@@ -118,7 +118,7 @@ export async function probeWorkloadSql(child: ServerChild, input: ProbeInput): P
     let statements = await traced(child, () => usersMe(origin, user.sessionToken));
     // A cached session expires 30 s after its lookup, used or not; if it expired between the two calls, the
     // traced one was cold. Ask again (warm now) rather than report the server's cache policy as a mismatch.
-    for (let retry = 0; retry < 2 && statements.some((text) => text.includes('"_Session"')); retry++) {
+    for (let retry = 0; retry < 2 && statements.some((statement) => statement.text.includes('"_Session"')); retry++) {
       statements = await traced(child, () => usersMe(origin, user.sessionToken));
     }
     probes.userGet.push({ label: `GET ${paths.me} as ${user.username} (warm)`, statements, expected: sqlParams.userGet(user.objectId, rolesOf(user, input.reader)) });
