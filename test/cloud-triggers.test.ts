@@ -132,6 +132,17 @@ for (const engine of engines()) {
       assert.ok(seen.some((event) => event.event === 'beforeFind' && event.count === true));
     });
 
+    test("the server's own reads skip find triggers: a beforeSave sees the stored object, not what afterFind makes of it", async () => {
+      const draft = await call(server.url, '/classes/Article', { method: 'POST', master: true, body: { title: 'hidden draft', published: false } });
+      assert.equal(draft.status, 201);
+      await events();
+      const updated = await call(server.url, `/classes/Article/${draft.body.objectId}`, { method: 'PUT', master: true, body: { title: 'edited draft' } });
+      assert.equal(updated.status, 200, JSON.stringify(updated.body));
+      const seen = await events();
+      assert.deepEqual(seen.filter((event) => event.event === 'beforeSave Article'), [{ event: 'beforeSave Article', original: 'hidden draft' }]);
+      assert.ok(!seen.some((event) => event.event === 'beforeFind' || event.event === 'afterFind'), 'reading the stored object ran no find trigger');
+    });
+
     test("cloud code inside a trigger acts as the trigger's caller", async () => {
       await call(server.url, '/schemas/Audit', { method: 'POST', master: true, body: { fields: { note: { type: 'String' } }, classLevelPermissions: { create: { 'role:auditors': true }, find: {}, get: {} } } });
       const refused = await call(server.url, '/classes/Counter', { method: 'POST', body: { n: 1 }, ...asUser() });

@@ -23,7 +23,15 @@ export function fileBaseUrl(caller: Caller): string {
  * field is refused, then one SELECT carrying the caller's row permissions, one COUNT when asked, and one
  * query per include; protected fields are removed from what comes back.
  */
-export async function find(caller: Caller, requested: FindQuery, operation: 'find' | 'get' = 'find'): Promise<FindResult> {
+export interface FindOptions {
+  /**
+   * false for the server's own reads (the stored object a trigger is shown, a user's own record at login):
+   * an app's beforeFind/afterFind shape what clients read, not what the server checks.
+   */
+  readonly cloudTriggers?: boolean;
+}
+
+export async function find(caller: Caller, requested: FindQuery, operation: 'find' | 'get' = 'find', options: FindOptions = {}): Promise<FindResult> {
   let query = requested;
   assertClassServed(caller, query.className, query.count ? 'count' : operation);
   const { schemas, driver } = caller.services;
@@ -38,7 +46,7 @@ export async function find(caller: Caller, requested: FindQuery, operation: 'fin
   if (query.count) access.readFilter(query.className, 'count');
   // The client's query is checked; what a beforeFind trigger makes of it is trusted server code's.
   assertQueryable(access, query);
-  const triggers = FindTriggers.for(caller, query.className);
+  const triggers = options.cloudTriggers === false ? undefined : FindTriggers.for(caller, query.className);
   if (triggers !== undefined) query = await triggers.beforeFind(query, operation);
   const base = { schemaOf: (name: string) => schemas.get(name), access };
   const rows = query.limit === 0 ? [] : (await driver.query(...statement(compileFind(query, schema, { ...base, operation })))).rows;
@@ -82,8 +90,8 @@ function statement(compiled: { text: string; params: readonly unknown[] }): [str
 }
 
 /** `GET /classes/X/:id`: missing and unreadable objects are the same 101, so existence is not revealed. */
-export async function get(caller: Caller, query: FindQuery): Promise<JsonRecord> {
-  const { results } = await find(caller, query, 'get');
+export async function get(caller: Caller, query: FindQuery, options: FindOptions = {}): Promise<JsonRecord> {
+  const { results } = await find(caller, query, 'get', options);
   const object = results[0];
   if (object === undefined) throw new ParseError(ErrorCode.OBJECT_NOT_FOUND, 'Object not found.');
   return object;

@@ -23,6 +23,6 @@ export async function readStored(caller: Caller, className: string, objectId: st
     excludeKeys: new Set(),
     include: [],
     count: false,
-  });
+  }, 'find', { cloudTriggers: false });
   return results[0];
 }

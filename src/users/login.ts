@@ -62,7 +62,7 @@ export async function readOwnUser(caller: Caller, userId: string, session?: { se
     ...asUser,
     access: withReadFilter(access, () => ({ type: 'access', column: '_rperm', principals: principals(asUser.auth) ?? [] })),
   };
-  return get(ownRow, parseGetOptions(USER_CLASS, userId, {}));
+  return get(ownRow, parseGetOptions(USER_CLASS, userId, {}), { cloudTriggers: false });
 }
 
 interface LoginRow {

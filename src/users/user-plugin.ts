@@ -103,7 +103,7 @@ async function withoutPassword(write: ObjectWrite, password: string | undefined,
 async function assertMayWrite(caller: Caller, objectId: string): Promise<void> {
   const { access } = caller;
   const asWriter: Caller = { ...caller, access: withReadFilter(access, (name) => access.writeFilter(name, 'update')) };
-  await get(asWriter, parseGetOptions(USER_CLASS, objectId, { keys: 'objectId' }));
+  await get(asWriter, parseGetOptions(USER_CLASS, objectId, { keys: 'objectId' }), { cloudTriggers: false });
 }
 
 /** A user can always read and write themself; a client-chosen ACL cannot lock them out (as in Parse). */
