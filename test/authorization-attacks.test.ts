@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { call, query, type HttpResult, type RequestOptions } from './helpers/http.ts';
+import { type HttpResult, type RequestOptions, assertOk, assertRefused, call, query } from './helpers/http.ts';
 import { engines, startTestServer, type TestServer } from './helpers/server.ts';
 
 interface Account {
@@ -36,23 +36,6 @@ const EMAIL_NOT_QUERYABLE = 'This user is not allowed to query email on class _U
  */
 function notQueryable(field: string, className: string): RegExp {
   return new RegExp(`^This user is not allowed to query ${field}(\\.[A-Za-z0-9_.]+)? on class ${className}\\.$`);
-}
-
-/** A Parse error answer: the status Parse uses for the code, exactly `{code, error}` (no results, no count). */
-function assertRefused(result: HttpResult, code: number, message: string | RegExp | undefined, label: string): void {
-  const shown = `${label}: ${result.status} ${JSON.stringify(result.body)}`;
-  assert.equal(result.status, code === 101 ? 404 : 400, shown);
-  assert.ok(typeof result.body === 'object' && result.body !== null && !Array.isArray(result.body), shown);
-  assert.deepEqual(Object.keys(result.body as object).sort(), ['code', 'error'], shown);
-  assert.equal(result.body.code, code, shown);
-  assert.equal(typeof result.body.error, 'string', shown);
-  if (typeof message === 'string') assert.equal(result.body.error, message, shown);
-  else if (message !== undefined) assert.match(result.body.error, message, shown);
-}
-
-function assertOk(result: HttpResult, label: string, status = 200): any {
-  assert.equal(result.status, status, `${label}: ${result.status} ${JSON.stringify(result.body)}`);
-  return result.body;
 }
 
 const as = (account: Account): RequestOptions => ({ headers: { 'X-Parse-Session-Token': account.token } });

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { APP_ID, MASTER_KEY, REST_KEY } from './server.ts';
 
 export interface HttpResult {
@@ -42,4 +43,22 @@ export function query(params: Record<string, unknown>): string {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) search.set(key, typeof value === 'string' ? value : JSON.stringify(value));
   return `?${search.toString()}`;
+}
+
+/** A Parse error answer: the status Parse uses for the code, exactly `{code, error}` (no results, no count). */
+export function assertRefused(result: HttpResult, code: number, message: string | RegExp | undefined, label: string): void {
+  const shown = `${label}: ${result.status} ${JSON.stringify(result.body)}`;
+  assert.equal(result.status, code === 101 ? 404 : 400, shown);
+  assert.ok(typeof result.body === 'object' && result.body !== null && !Array.isArray(result.body), shown);
+  assert.deepEqual(Object.keys(result.body as object).sort(), ['code', 'error'], shown);
+  assert.equal(result.body.code, code, shown);
+  assert.equal(typeof result.body.error, 'string', shown);
+  if (typeof message === 'string') assert.equal(result.body.error, message, shown);
+  else if (message !== undefined) assert.match(result.body.error, message, shown);
+}
+
+/** The body of a successful answer, failing with the whole response otherwise. */
+export function assertOk(result: HttpResult, label: string, status = 200): any {
+  assert.equal(result.status, status, `${label}: ${result.status} ${JSON.stringify(result.body)}`);
+  return result.body;
 }
