@@ -18,20 +18,20 @@ export interface Credentials {
 
 const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
-/** Compares secrets in constant time: hashing first makes the lengths equal and hides the secret's length. */
-export function secretEquals(supplied: string | undefined, expected: string | undefined): boolean {
-  if (supplied === undefined || expected === undefined) return false;
-  return timingSafeEqual(digest(supplied), digest(expected));
-}
-
 /**
- * The same comparison against one configured secret, with its digest computed once: a request then costs
- * one hash per key it supplies instead of two.
+ * Compares against one configured secret in constant time: hashing first makes the lengths equal and
+ * hides the secret's length. The secret's digest is computed once, so a request costs one hash per key
+ * it supplies.
  */
 export function secretMatcher(expected: string | undefined): (supplied: string | undefined) => boolean {
   if (expected === undefined) return () => false;
   const expectedDigest = digest(expected);
   return (supplied) => supplied !== undefined && timingSafeEqual(digest(supplied), expectedDigest);
+}
+
+/** One comparison, for a secret that is not known in advance. */
+export function secretEquals(supplied: string | undefined, expected: string | undefined): boolean {
+  return secretMatcher(expected)(supplied);
 }
 
 export type Authenticator = (credentials: Credentials, ip: string, path: string) => Promise<AuthContext>;
