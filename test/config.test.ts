@@ -313,6 +313,38 @@ test('keys: non-empty, no surrounding spaces, never echoed, and distinct from th
   assertLine(same, /readOnlyMasterKey must differ from masterKey/);
 });
 
+test('cloud code, ledger and maintenance options: defaults, and bad values refused with every problem named', async () => {
+  const cwd = await tempDir();
+  const { config } = expectOk(await loadConfig({ argv: [], env: {}, cwd }));
+  assert.equal(config.cloudActsAsCaller, true);
+  assert.equal(config.requireFunctionAccess, true);
+  assert.equal(config.cloudTimeoutMs, 30_000);
+  assert.equal(config.ledgerRetentionDays, 90);
+  assert.equal(config.maintenanceKey, undefined);
+  const problems = expectProblems(
+    await loadConfig({
+      argv: [],
+      env: {
+        PARSEC_MASTER_KEY: MASTER,
+        PARSEC_MAINTENANCE_KEY: MASTER,
+        PARSEC_CLOUD_TIMEOUT_MS: '0',
+        PARSEC_LEDGER_RETENTION_DAYS: '-1',
+        PARSEC_REQUIRE_FUNCTION_ACCESS: 'maybe',
+        PARSEC_CLOUD_ACTS_AS_CALLER: 'anonymous',
+      },
+      cwd,
+    }),
+  );
+  assertLine(problems, /maintenanceKey must differ from masterKey/);
+  assertLine(problems, /PARSEC_CLOUD_TIMEOUT_MS/);
+  assertLine(problems, /PARSEC_LEDGER_RETENTION_DAYS/);
+  assertLine(problems, /PARSEC_REQUIRE_FUNCTION_ACCESS/);
+  assertLine(problems, /PARSEC_CLOUD_ACTS_AS_CALLER/);
+  assert.equal(problems.some((p) => p.includes(MASTER)), false, 'keys are not echoed');
+  const { cwd: fileCwd, file } = await withConfigFile({ appId: 'a', masterKey: MASTER, maintenanceKey: 'maintenance-key-0123456789', maintenanceKeyIps: ['10.0.0.0/8'] });
+  assertLine(expectProblems(await loadConfig({ argv: ['--config', file], env: {}, cwd: fileCwd })), /maintenanceKeyIps: /, /masterKeyIps/);
+});
+
 test('a weak configured master key and --master-key on the command line are warned about', async () => {
   const cwd = await tempDir();
   const { warnings } = expectOk(await loadConfig({ argv: ['--master-key', 'short', '--app-id', 'a'], env: {}, cwd }));
