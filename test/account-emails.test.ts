@@ -12,7 +12,8 @@ for (const engine of engines()) {
     let server: TestServer;
     const outbox: EmailMessage[] = [];
     before(async () => {
-      server = await startTestServer(engine, {}, { mail: { sendMail: (message) => (outbox.push(message), Promise.resolve()) } });
+      // More reset requests than the default rate limit allows one address (tested in abuse-limits.test.ts).
+      server = await startTestServer(engine, { rateLimit: [] }, { mail: { sendMail: (message) => (outbox.push(message), Promise.resolve()) } });
     });
     after(async () => server.stop());
 
@@ -92,7 +93,7 @@ for (const engine of engines()) {
     });
 
     test('passwordPolicy.resetTokenValidityDuration sets the link lifetime', async () => {
-      const short = await startTestServer(engine, { passwordPolicy: { resetTokenValidityDuration: 120 } }, { mail: { sendMail: () => Promise.resolve() } });
+      const short = await startTestServer(engine, { passwordPolicy: { resetTokenValidityDuration: 120 }, rateLimit: [] }, { mail: { sendMail: () => Promise.resolve() } });
       try {
         await call(short.url, '/users', { method: 'POST', body: { username: 'timed', password: 'pw', email: 'timed@example.com' } });
         await call(short.url, '/requestPasswordReset', { method: 'POST', body: { email: 'timed@example.com' } });

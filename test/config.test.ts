@@ -164,7 +164,7 @@ test('null in the config file means "not set" and falls back to the default', as
 
 test('options that protect the app and are not implemented are errors', async () => {
   for (const [key, value] of [
-    ['rateLimit', [{ requestPath: '/login', requestTimeWindow: 60000, requestCount: 5 }]],
+    ['requestKeywordDenylist', [{ key: 'secret' }]],
     ['preventSignupWithUnverifiedEmail', true],
     ['userSensitiveFields', ['phone']],
     ['allowOrigin', 'https://app.example.com'],
@@ -191,12 +191,12 @@ test('an unimplemented option asking for less protection is only a warning', asy
   const { cwd, file } = await withConfigFile({
     appId: 'a',
     masterKey: MASTER,
-    rateLimit: [],
+    requestKeywordDenylist: [],
     allowOrigin: '*',
     maintenanceKeyIps: ['0.0.0.0/0', '::/0'],
   });
   const { warnings } = expectOk(await loadConfig({ argv: ['--config', file], env: {}, cwd }));
-  for (const key of ['rateLimit', 'allowOrigin', 'maintenanceKeyIps']) assertLine(warnings, new RegExp(`${key}: `));
+  for (const key of ['requestKeywordDenylist', 'allowOrigin', 'maintenanceKeyIps']) assertLine(warnings, new RegExp(`${key}: `));
 });
 
 test('a misspelt option is an error with a suggestion', async () => {
@@ -522,7 +522,7 @@ test('options table: names, variables and flags are unique and complete', () => 
     assert.ok(flags.includes(required), required);
   }
   for (const name of OPTION_NAMES) assert.equal(UNSUPPORTED_OPTIONS.has(name), false, `${name} is in both tables`);
-  for (const name of ['rateLimit', 'fileUpload', 'requestKeywordDenylist']) {
+  for (const name of ['encryptionKey', 'fileUpload', 'requestKeywordDenylist']) {
     assert.equal(UNSUPPORTED_OPTIONS.get(name)?.severity, 'error', name);
   }
 });

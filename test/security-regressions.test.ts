@@ -443,7 +443,7 @@ for (const engine of engines()) {
           for (const operators of [['$or'], ['$and'], ['$nor'], ['$or', '$and', '$nor']]) {
             const where = nest(50, operators);
             const result = await refused(`URL ${operators.join()}`, `/classes/Game${query({ where })}`, {}, 102);
-            assert.equal(result.body.error, 'Query condition nesting depth exceeds maximum allowed depth');
+            assert.equal(result.body.error, `Query condition nesting depth exceeds maximum allowed depth of ${server.config.queryDepth} (queryDepth).`);
             await refused(`URL master ${operators.join()}`, `/classes/Game${query({ where })}`, { master: true }, 102);
             await refused(`URL sub-query ${operators.join()}`, `/classes/Game${query({ where: { tags: { $inQuery: { className: 'Game', where } } } })}`, {}, 102);
             // In a body the JSON nesting limit (64 levels) is reached first.
@@ -464,7 +464,9 @@ for (const engine of engines()) {
             for (const field of ['name', 'tags', 'data.key']) {
               for (const master of [false, true]) {
                 const result = await refused(`${field} ~ ${pattern} master=${master}`, `/classes/Game${query({ where: { [field]: { $regex: pattern } } })}`, { master }, 102);
-                assert.equal(result.body.error, 'Invalid regular expression.');
+                // A client's backreference is refused before the database sees it (the regular expression guard).
+                if (!master && pattern === '(a)\\2') assert.match(result.body.error, /backreference/);
+                else assert.equal(result.body.error, 'Invalid regular expression.');
               }
             }
           }

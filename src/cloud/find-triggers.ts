@@ -2,6 +2,7 @@ import { parseFindOptions } from '../query/parse-find.ts';
 import { and, type FindQuery } from '../query/tree.ts';
 import type { JsonRecord } from '../rest/encode.ts';
 import type { Caller } from '../rest/services.ts';
+import { findLimitsFor } from '../security/find-limits.ts';
 import type { CloudTrigger } from './registry.ts';
 import type { ParseSdk } from './sdk.ts';
 import { TriggerSession, type SdkObject } from './triggers.ts';
@@ -52,7 +53,7 @@ export class FindTriggers {
     const SdkQueryClass = this.sdk.Query as abstract new (...args: never[]) => SdkQuery;
     const chosen = result instanceof SdkQueryClass ? result : (request.query as SdkQuery);
     this.sdkQuery = chosen;
-    const reparsed = parseFindOptions(this.className, chosen.toJSON(), this.session.caller.services.config);
+    const reparsed = parseFindOptions(this.className, chosen.toJSON(), findLimitsFor(this.session.caller));
     if (operation !== 'get') return { ...reparsed, count: reparsed.count || query.count };
     return { ...reparsed, where: and(query.where, reparsed.where), limit: 1, skip: 0, count: false };
   }

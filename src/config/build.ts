@@ -34,6 +34,8 @@ export function buildConfig({ values, databaseURI, cloud }: Resolved): ParsecCon
   const host = need(values, 'host');
   const mountPath = need(values, 'mountPath');
   const accountLockout = need(values, 'accountLockout');
+  // Parse spells two of Parsec's top-level limits inside requestComplexity; given there, they win.
+  const { queryDepth, batchRequestLimit, ...requestComplexity } = need(values, 'requestComplexity');
   const clientKeys: { -readonly [K in keyof ParsecConfig['clientKeys']]: string } = {};
   // Only configured keys appear: the server treats "no client key at all" as Parse does.
   if (values.javascriptKey !== undefined) clientKeys.javascriptKey = values.javascriptKey;
@@ -62,9 +64,11 @@ export function buildConfig({ values, databaseURI, cloud }: Resolved): ParsecCon
     maxLimit: need(values, 'maxLimit'),
     allowClientClassCreation: need(values, 'allowClientClassCreation'),
     allowCustomObjectId: need(values, 'allowCustomObjectId'),
-    batchRequestLimit: need(values, 'batchRequestLimit'),
+    batchRequestLimit: batchRequestLimit ?? need(values, 'batchRequestLimit'),
     maxRequestBytes: need(values, 'maxRequestBytes'),
-    queryDepth: need(values, 'queryDepth'),
+    queryDepth: queryDepth ?? need(values, 'queryDepth'),
+    requestComplexity: Object.freeze(requestComplexity),
+    rateLimit: need(values, 'rateLimit'),
     trustProxy: need(values, 'trustProxy'),
     databasePoolSize: need(values, 'databasePoolSize'),
     statementTimeoutMs: need(values, 'statementTimeoutMs'),

@@ -2,7 +2,7 @@
  * Checks that involve more than one option, run on the merged values (defaults < file < environment < flags,
  * plus stored credentials). Single values were already type-checked where they were read.
  */
-import type { OptionValues } from './options.ts';
+import { OPTIONS, type OptionValues } from './options.ts';
 
 export interface CrossCheck {
   readonly problems: string[];
@@ -42,6 +42,15 @@ export function crossCheck(values: Partial<OptionValues>, masterKeyConfigured: b
   }
 
   for (const entry of values.masterKeyIps ?? []) {
+  problems.push(...complexityProblems(values));
+  for (const rule of values.rateLimit ?? []) {
+    const mount = values.mountPath;
+    // Rules are relative to the mount path, as in Parse: "/parse/login" would never match anything.
+    if (mount !== undefined && mount !== '/' && (rule.requestPath === mount || rule.requestPath.startsWith(`${mount}/`))) {
+      problems.push(`rateLimit: requestPath ${JSON.stringify(rule.requestPath)} includes the mount path; paths are relative to it (write ${JSON.stringify(rule.requestPath.slice(mount.length) || '/')})`);
+    }
+  }
+
     const family = ALLOW_ALL.get(entry);
     if (family !== undefined) warnings.push(`masterKeyIps contains ${entry}: the master key is accepted from every ${family} address`);
   }
@@ -60,6 +69,19 @@ export function crossCheck(values: Partial<OptionValues>, masterKeyConfigured: b
 }
 
 /** Parse's own security-check rule: shorter than 14, or fewer than three kinds of character. */
+/** requestComplexity.queryDepth / batchRequestLimit are Parse's names for two top-level options: one value each. */
+function complexityProblems(values: Partial<OptionValues>): string[] {
+  const problems: string[] = [];
+  for (const name of ['queryDepth', 'batchRequestLimit'] as const) {
+    const nested = values.requestComplexity?.[name];
+    const top = values[name];
+    if (nested !== undefined && top !== undefined && top !== OPTIONS[name].default && top !== nested) {
+      problems.push(`requestComplexity.${name} (${nested}) and ${name} (${top}) set the same limit; keep one`);
+    }
+  }
+  return problems;
+}
+
 function isWeakKey(value: string): boolean {
   const kinds = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((kind) => kind.test(value)).length;
   return value.length < 14 || kinds < 3;

@@ -4,7 +4,9 @@
  * whole job of exposing it.
  */
 import * as types from './value-types.ts';
-import type { AccountLockoutPolicy, EmailAdapterOption, PasswordPolicy } from './types.ts';
+import { DEFAULT_RATE_LIMIT, DEFAULT_RATE_LIMIT_TEXT, rateLimit } from './rate-limit-option.ts';
+import { DEFAULT_REQUEST_COMPLEXITY, requestComplexity, type RequestComplexityOption } from './request-complexity-option.ts';
+import type { AccountLockoutPolicy, EmailAdapterOption, PasswordPolicy, RateLimitRule } from './types.ts';
 import type { LogLevel, ValueType } from './value-types.ts';
 
 /** Every option's value type after reading; ParsecConfig is built from these. */
@@ -37,6 +39,8 @@ export interface OptionValues {
   batchRequestLimit: number;
   maxRequestBytes: number;
   queryDepth: number;
+  requestComplexity: RequestComplexityOption;
+  rateLimit: readonly RateLimitRule[];
   databasePoolSize: number;
   statementTimeoutMs: number;
   vacuumIntervalMs: number;
@@ -278,7 +282,22 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     type: types.integer(1, ANY),
     default: 10,
     env: 'PARSEC_QUERY_DEPTH',
-    help: 'Deepest nesting of $or/$and/$nor and sub-queries in a where.',
+    help: 'Deepest nesting of $or/$and/$nor and sub-queries in a where, for every caller (Parse: requestComplexity.queryDepth).',
+  },
+  requestComplexity: {
+    type: requestComplexity,
+    default: DEFAULT_REQUEST_COMPLEXITY,
+    env: 'PARSEC_REQUEST_COMPLEXITY',
+    help: 'Limits on one client query, each a number or -1 for none; keys not named keep their default; the master and maintenance keys are not limited (Parse: off unless set). A limit exceeded answers 102 naming it. JSON in the variable.',
+  },
+  rateLimit: {
+    type: rateLimit,
+    default: DEFAULT_RATE_LIMIT,
+    defaultText: DEFAULT_RATE_LIMIT_TEXT,
+    env: 'PARSEC_RATE_LIMIT',
+    // Parse reads a null rateLimit as "no rate limit"; a parse-server config saying so keeps its meaning.
+    nullIsValue: true,
+    help: 'Rate limit rules as in Parse, replacing the defaults; [] or false turns them off (Parse: none). Paths are matched without query string, case and trailing slash, methods after the _method override, each batch sub-request on its own. Past a limit: 429 with code 100. JSON in the variable.',
   },
   databasePoolSize: {
     type: types.integer(1, ANY),

@@ -40,6 +40,43 @@ export interface EmailAdapterOption {
 }
 
 /**
+ * One of Parse's `rateLimit` rules: at most `requestCount` requests to `requestPath` per `requestTimeWindow`
+ * milliseconds and zone (per client IP unless `zone` says otherwise).
+ */
+export interface RateLimitRule {
+  /** Relative to the mount path: `/login`, `/functions/*`, `/classes/:className`, or `*` for every path. */
+  readonly requestPath: string;
+  readonly requestTimeWindow: number;
+  readonly requestCount: number;
+  /** Upper-case methods (after the `_method` override); absent: every method. */
+  readonly requestMethods?: readonly string[];
+  readonly errorResponseMessage?: string;
+  /** Count master, read-only master and maintenance key requests too (default: they are not limited). */
+  readonly includeMasterKey?: boolean;
+  /** Count cloud code's own in-process calls too (default: they are not limited). */
+  readonly includeInternalRequests?: boolean;
+  readonly zone?: 'ip' | 'user' | 'session' | 'global';
+}
+
+/**
+ * Parse's `requestComplexity` (Parse names; `queryArraySize` and `regexLength` are Parsec's). Each is a
+ * positive integer, or -1 for no limit. They bound what one client query may ask of the server; the master
+ * key (read-only too) and the maintenance key are not limited by them, as in Parse.
+ */
+export interface RequestComplexity {
+  /** Longest `include` path (`a.b.c` is 3). */
+  readonly includeDepth: number;
+  /** Most `include` paths in one query (explicit, and implied by dotted `keys`). */
+  readonly includeCount: number;
+  /** Deepest nesting of `$inQuery`/`$notInQuery`/`$select`/`$dontSelect`. */
+  readonly subqueryDepth: number;
+  /** Most values in one `$in`, `$nin`, `$all` or `$containedBy` list. */
+  readonly queryArraySize: number;
+  /** Longest `$regex` pattern, in characters. */
+  readonly regexLength: number;
+}
+
+/**
  * The validated configuration every other module receives. Option names follow Parse Server's where the
  * concept is the same, so a parse-server config.json reads the same here.
  */
@@ -83,8 +120,12 @@ export interface ParsecConfig {
   readonly batchRequestLimit: number;
   /** Request body limit in bytes. */
   readonly maxRequestBytes: number;
-  /** Nesting depth limit for `where` (`$or/$and/$nor`, sub-queries). */
+  /** Nesting depth limit for `where` (`$or/$and/$nor`, sub-queries), for every caller. */
   readonly queryDepth: number;
+  /** Limits on one client query's shape (include, sub-queries, lists, regular expressions). */
+  readonly requestComplexity: RequestComplexity;
+  /** Server-level rate limits, matched on the normalised path and effective method; [] turns them off. */
+  readonly rateLimit: readonly RateLimitRule[];
   /** Trust `X-Forwarded-For` for the client IP (only behind a proxy you control). */
   readonly trustProxy: boolean;
   /** Database connection pool size (PostgreSQL only). */

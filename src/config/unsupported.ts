@@ -73,18 +73,15 @@ const table: Readonly<Record<string, UnsupportedOption>> = {
   encryptionKey: error('files would be stored unencrypted', (v) => typeof v === 'string' && v !== ''),
 
   // Request filtering and limits.
-  rateLimit: error('requests would not be rate limited'),
   requestKeywordDenylist: error('the configured keyword denylist would not be applied to request data'),
-  requestComplexity: error(
-    'only part of the complexity limits could be applied; use the Parsec options queryDepth and batchRequestLimit instead',
-  ),
   allowOrigin: error(
     'CORS would not be limited to the configured origins',
     (v) => hasContent(v) && v !== '*' && !(Array.isArray(v) && v.length === 1 && v[0] === '*'),
   ),
   allowHeaders: warn('no extra CORS headers are allowed.'),
-  allowPublicExplain: error('explain would not be limited to the master key', isFalse),
-  nonMasterExplain: error('explain would not be limited to the master key', isFalse),
+  // Parsec always keeps explain (and hint) to the master key: false is what it does, true is not offered.
+  allowPublicExplain: warn('explain and hint always need the master key in Parsec.'),
+  nonMasterExplain: warn('explain and hint always need the master key in Parsec.'),
   enableSanitizedErrorResponse: error('error details would not be sanitised as configured', isTrue),
   enableExpressErrorHandler: warn('Parsec does not use Express.'),
   idempotencyOptions: warn('duplicate requests (X-Parse-Request-Id) are not detected.'),

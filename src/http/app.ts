@@ -19,6 +19,7 @@ import { registerSessionRoutes } from './routes/sessions.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { parseJsonBody } from '../query/safe-json.ts';
 
+import { abuseLimits } from '../security/abuse-limits.ts';
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'GET,PUT,POST,DELETE,OPTIONS',
@@ -47,9 +48,9 @@ function send(reply: FastifyReply, response: ApiResponse): FastifyReply {
 }
 
 /** Fastify's own failures (body too large, aborted upload…) in Parse's shapes, never as a 5xx. */
-function transportError(error: { code?: string; statusCode?: number; message: string }): ApiResponse {
+function transportError(error: { code?: string; statusCode?: number; message: string }, maxRequestBytes: number): ApiResponse {
   if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return { status: 413, body: { code: ErrorCode.OBJECT_TOO_LARGE, error: 'The request body is too large.' } };
+    return { status: 413, body: { code: ErrorCode.OBJECT_TOO_LARGE, error: `The request body is larger than maxRequestBytes (${maxRequestBytes} bytes).` } };
   }
   const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
   return { status, body: { code: ErrorCode.INVALID_JSON, error: 'Malformed request.' } };
@@ -88,13 +89,14 @@ export function buildApp(services: Omit<Services, 'log' | 'mail'> & { mail?: Ema
   const router = buildRouter([...new Set([mount, serverPath])]);
   const authenticate = createAuthenticator(config, services.sessions, services.roles);
 
+  router.guardWith(abuseLimits(config, services.cloud.rateLimits));
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
     done(null, body);
   });
 
   app.setErrorHandler((error: { code?: string; statusCode?: number; message: string }, _request, reply) => {
-    return send(reply, transportError(error));
+    return send(reply, transportError(error, config.maxRequestBytes));
   });
 
   const handle = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {

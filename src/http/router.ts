@@ -30,6 +30,9 @@ export interface Dispatched {
 
 export type DispatchObserver = (dispatched: Dispatched) => void;
 
+/** Runs before the handler of every dispatched request; throws to refuse it (the rate-limit rules). */
+export type DispatchGuard = (request: ApiRequest) => Promise<void>;
+
 export interface ApiResponse {
   readonly status: number;
   readonly body: unknown;
@@ -55,10 +58,16 @@ export const ok = (body: unknown): ApiResponse => ({ status: 200, body });
 export class Router {
   private readonly routes: Route[] = [];
   private observer: DispatchObserver | undefined;
+  private guard: DispatchGuard | undefined;
 
   /** Called after every dispatched request (HTTP, batch sub-request or cloud code's), answered or refused. */
   observe(observer: DispatchObserver): void {
     this.observer = observer;
+  }
+
+  /** Checked for every dispatched request, after its route is found and before its handler runs. */
+  guardWith(guard: DispatchGuard | undefined): void {
+    this.guard = guard;
   }
 
   add(method: string, path: string, handler: Handler): this {
@@ -86,10 +95,14 @@ export class Router {
       route.names.forEach((name, index) => {
         params[name] = decodeSegment(match[index + 1] ?? '');
       });
-      const { observer } = this;
-      if (observer === undefined) return route.handler(request, params);
+      const { observer, guard } = this;
+      const run = async (): Promise<ApiResponse> => {
+        if (guard !== undefined) await guard(request);
+        return route.handler(request, params);
+      };
+      if (observer === undefined) return run();
       try {
-        const response = await route.handler(request, params);
+        const response = await run();
         observer({ request, route: route.path, params, status: response.status, body: response.body });
         return response;
       } catch (error) {

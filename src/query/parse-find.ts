@@ -1,17 +1,63 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import { assertSafeJson } from './safe-json.ts';
-import { parseFieldRef, parseWhere } from './parse-where.ts';
+import { parseFieldRef, parseWhere, type WhereOptions } from './parse-where.ts';
 import type { FindQuery, OrderKey, WireQuery } from './tree.ts';
 
-/** Options Parse accepts that only steer MongoDB replicas or hints; accepted and ignored on PostgreSQL. */
+/**
+ * Options Parse accepts that only steer MongoDB replicas or indexes; accepted and ignored on PostgreSQL
+ * (`hint` only with the master key, see `MASTER_ONLY`).
+ */
 const IGNORED = new Set(['readPreference', 'includeReadPreference', 'subqueryReadPreference', 'hint', 'comment']);
 const FIND_OPTIONS = new Set(['where', 'order', 'limit', 'skip', 'keys', 'excludeKeys', 'include', 'count', 'includeAll', 'explain', 'redirectClassNameForKey']);
 const GET_OPTIONS = new Set(['keys', 'include', 'excludeKeys']);
+/** A query plan, or an index chosen by the client, tells how the data is laid out and indexed: master only (Parse 9). */
+const MASTER_ONLY = ['explain', 'hint'];
 
 export interface FindLimits {
   readonly defaultLimit: number;
   readonly maxLimit: number;
   readonly queryDepth: number;
+  /**
+   * A client's shape limits, -1 for none (a ParsecConfig has them); absent for the master keys and the
+   * server's own queries, as Parse exempts the master key.
+   */
+  readonly requestComplexity?: {
+    readonly includeDepth: number;
+    readonly includeCount: number;
+    readonly subqueryDepth: number;
+    readonly queryArraySize: number;
+    readonly regexLength: number;
+  };
+  /** `explain` and `hint` are accepted (the master keys); otherwise naming them is refused. */
+  readonly allowMasterOptions?: boolean;
+}
+
+const limitOf = (value: number): number => (value < 0 ? Number.POSITIVE_INFINITY : value);
+
+function whereOptions(limits: FindLimits): WhereOptions {
+  const complexity = limits.requestComplexity;
+  if (complexity === undefined) return { maxDepth: limits.queryDepth };
+  return {
+    maxDepth: limits.queryDepth,
+    complexity: { subqueryDepth: limitOf(complexity.subqueryDepth), queryArraySize: limitOf(complexity.queryArraySize), regexLength: limitOf(complexity.regexLength) },
+  };
+}
+
+/** Parse's message and code (102) for a client naming `explain`; `hint` alike. */
+function checkMasterOnly(options: Readonly<Record<string, unknown>>, limits: FindLimits | undefined): void {
+  if (limits?.allowMasterOptions === true) return;
+  for (const name of MASTER_ONLY) if (Object.hasOwn(options, name)) invalid(`Using the ${name} query parameter requires the master key`);
+}
+
+/** How many include paths, and how long, a client may ask for in one query. */
+function checkIncludes(paths: readonly (readonly string[])[], limits: FindLimits | undefined): void {
+  const complexity = limits?.requestComplexity;
+  if (complexity === undefined) return;
+  const count = limitOf(complexity.includeCount);
+  if (paths.length > count) invalid(`Number of include fields (${paths.length}) exceeds maximum allowed (${count}) (requestComplexity.includeCount).`);
+  const depth = limitOf(complexity.includeDepth);
+  const deepest = Math.max(0, ...paths.map((path) => path.length));
+  if (deepest > depth) invalid(`Include depth of ${deepest} exceeds maximum allowed depth of ${depth} (requestComplexity.includeDepth).`);
 }
 
 function invalid(message: string): never {
@@ -106,7 +152,7 @@ function includePaths(raw: unknown): string[][] {
 /** Parses find options (`GET /classes/X?…` or the SDK's POST form) into a query for `className`. */
 export function parseFindOptions(className: string, options: Readonly<Record<string, unknown>>, limits: FindLimits): FindQuery {
   checkNames(options, FIND_OPTIONS, (key) => `Invalid parameter for query: ${key}`);
-  if (options.explain !== undefined) invalid('explain is not available.');
+  checkMasterOnly(options, limits);
   if (options.includeAll !== undefined) invalid('includeAll is not supported yet; list the pointer fields to include.');
   if (options.redirectClassNameForKey !== undefined) invalid('redirectClassNameForKey is not supported yet.');
   const where = options.where === undefined ? {} : jsonOption('where', options.where);
@@ -114,18 +160,21 @@ export function parseFindOptions(className: string, options: Readonly<Record<str
   const requestedLimit = explicitLimit ?? limits.defaultLimit;
   // Parse treats a negative limit as "no explicit limit"; the configured ceiling still applies.
   const limit = Math.min(requestedLimit < 0 ? limits.maxLimit : requestedLimit, limits.maxLimit);
-  return {
+  const include = allIncludes(options);
+  checkIncludes(include, limits);
+  const query: FindQuery = {
     className,
-    where: parseWhere(where, { maxDepth: limits.queryDepth }),
+    where: parseWhere(where, whereOptions(limits)),
     order: options.order === undefined ? [] : parseOrder(options.order),
     limit,
     skip: options.skip === undefined ? 0 : integerOption('skip', options.skip, 0),
     keys: options.keys === undefined ? undefined : keySet('keys', options.keys),
     excludeKeys: options.excludeKeys === undefined ? new Set() : keySet('excludeKeys', options.excludeKeys),
-    include: allIncludes(options),
+    include,
     count: parseBoolean('count', options.count),
     wire: wireForm(where, options, explicitLimit),
   };
+  return parseBoolean('explain', options.explain) ? { ...query, explain: true } : query;
 }
 
 /** The options as `Parse.Query.fromJSON` takes them, after they passed the checks above. */
@@ -140,9 +189,15 @@ function wireForm(where: unknown, options: Readonly<Record<string, unknown>>, li
   return wire;
 }
 
-/** `GET /classes/X/:id` accepts only projection options (Parse answers 102 for anything else). */
-export function parseGetOptions(className: string, objectId: string, options: Readonly<Record<string, unknown>>): FindQuery {
+/**
+ * `GET /classes/X/:id` accepts only projection options (Parse answers 102 for anything else). `limits` is
+ * given for a client's request (its include limits apply); the server's own reads leave it out.
+ */
+export function parseGetOptions(className: string, objectId: string, options: Readonly<Record<string, unknown>>, limits?: FindLimits): FindQuery {
+  if (limits !== undefined) checkMasterOnly(options, limits);
   checkNames(options, GET_OPTIONS, () => 'Improper encode of parameter');
+  const include = allIncludes(options);
+  checkIncludes(include, limits);
   return {
     className,
     where: { type: 'compare', target: { field: 'objectId', path: [] }, operator: '=', value: { kind: 'string', value: objectId } },
@@ -151,7 +206,7 @@ export function parseGetOptions(className: string, objectId: string, options: Re
     skip: 0,
     keys: options.keys === undefined ? undefined : keySet('keys', options.keys),
     excludeKeys: options.excludeKeys === undefined ? new Set() : keySet('excludeKeys', options.excludeKeys),
-    include: allIncludes(options),
+    include,
     count: false,
     wire: wireForm({ objectId }, options, 1),
   };

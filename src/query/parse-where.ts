@@ -1,5 +1,6 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import { assertClassName, PROTOTYPE_KEYS } from '../schema/names.ts';
+import { regexHazard } from './regex-guard.ts';
 import { and, TRUE, type Condition, type FieldRef, type SubQuery } from './tree.ts';
 import { decodePointer, decodeValue, isPlainObject, type JsonObject, type ParseValue } from './values.ts';
 
@@ -32,8 +33,22 @@ function invalidQuery(message: string): never {
 }
 
 export interface WhereOptions {
-  /** Maximum nesting of `$or/$and/$nor` and sub-queries. */
+  /** Maximum nesting of `$or/$and/$nor` and sub-queries, for every caller. */
   readonly maxDepth: number;
+  /** A client's limits (`requestComplexity`; Infinity for none); absent for the master keys, as in Parse. */
+  readonly complexity?: WhereComplexity;
+}
+
+export interface WhereComplexity {
+  readonly subqueryDepth: number;
+  readonly queryArraySize: number;
+  readonly regexLength: number;
+}
+
+/** Where a condition sits: its nesting under logical operators and sub-queries, and under sub-queries alone. */
+interface Depth {
+  readonly all: number;
+  readonly subqueries: number;
 }
 
 /** Parses a field key such as `score` or `stats.level.max` into a column and a JSON path. */
@@ -56,18 +71,33 @@ export function expandLiteralQuotes(pattern: string): string {
   return pattern.replace(/\\Q([\s\S]*?)(?:\\E|$)/g, (_match, literal: string) => literal.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'));
 }
 
-function parseArray(operator: string, raw: unknown): ParseValue[] {
+function parseArray(operator: string, raw: unknown, options: WhereOptions): ParseValue[] {
   if (!Array.isArray(raw)) invalidQuery(`bad ${operator} value`);
+  const limit = options.complexity?.queryArraySize ?? Number.POSITIVE_INFINITY;
+  if (raw.length > limit) invalidQuery(`${operator} has ${raw.length} values; the limit is ${limit} (requestComplexity.queryArraySize).`);
   return raw.map((item) => decodeValue(item));
 }
 
-function parseSubQuery(operator: string, raw: unknown, depth: number, options: WhereOptions): SubQuery {
-  if (!isPlainObject(raw) || typeof raw.className !== 'string') invalidQuery(`improper usage of ${operator}`);
-  assertClassName(raw.className);
-  return { className: raw.className, where: parseWhereAt(raw.where ?? {}, depth + 1, options) };
+/** A client's pattern is bounded in length and refused in the shapes that can take exponential time. */
+function checkPattern(pattern: string, options: WhereOptions): void {
+  const { complexity } = options;
+  if (complexity === undefined) return;
+  if (pattern.length > complexity.regexLength) {
+    invalidQuery(`$regex pattern is ${pattern.length} characters long; the limit is ${complexity.regexLength} (requestComplexity.regexLength).`);
+  }
+  const hazard = regexHazard(pattern);
+  if (hazard !== undefined) invalidQuery(`$regex pattern refused by the regular expression guard: it ${hazard}, which can take exponential time to match.`);
 }
 
-function parseOperators(target: FieldRef, ops: JsonObject, depth: number, options: WhereOptions): Condition {
+function parseSubQuery(operator: string, raw: unknown, depth: Depth, options: WhereOptions): SubQuery {
+  if (!isPlainObject(raw) || typeof raw.className !== 'string') invalidQuery(`improper usage of ${operator}`);
+  assertClassName(raw.className);
+  const limit = options.complexity?.subqueryDepth ?? Number.POSITIVE_INFINITY;
+  if (depth.subqueries + 1 > limit) invalidQuery(`Subquery nesting depth exceeds maximum allowed depth of ${limit} (requestComplexity.subqueryDepth).`);
+  return { className: raw.className, where: parseWhereAt(raw.where ?? {}, { all: depth.all + 1, subqueries: depth.subqueries + 1 }, options) };
+}
+
+function parseOperators(target: FieldRef, ops: JsonObject, depth: Depth, options: WhereOptions): Condition {
   const conditions: Condition[] = [];
   for (const [operator, raw] of Object.entries(ops)) {
     const comparison = COMPARISONS.get(operator as never);
@@ -78,13 +108,13 @@ function parseOperators(target: FieldRef, ops: JsonObject, depth: number, option
     switch (operator) {
       case '$in':
       case '$nin':
-        conditions.push({ type: 'in', target, values: parseArray(operator, raw), negate: operator === '$nin' });
+        conditions.push({ type: 'in', target, values: parseArray(operator, raw, options), negate: operator === '$nin' });
         break;
       case '$all':
-        conditions.push({ type: 'all', target, values: parseArray(operator, raw) });
+        conditions.push({ type: 'all', target, values: parseArray(operator, raw, options) });
         break;
       case '$containedBy':
-        conditions.push({ type: 'containedBy', target, values: parseArray(operator, raw) });
+        conditions.push({ type: 'containedBy', target, values: parseArray(operator, raw, options) });
         break;
       case '$exists':
         if (typeof raw !== 'boolean') invalidQuery('$exists must be a boolean');
@@ -96,7 +126,9 @@ function parseOperators(target: FieldRef, ops: JsonObject, depth: number, option
         if (typeof regexOptions !== 'string' || !REGEX_OPTIONS.test(regexOptions)) {
           invalidQuery('Only the i, m, x and s options are supported for $regex');
         }
-        conditions.push({ type: 'regex', target, pattern: expandLiteralQuotes(raw), options: regexOptions });
+        const pattern = expandLiteralQuotes(raw);
+        checkPattern(pattern, options);
+        conditions.push({ type: 'regex', target, pattern, options: regexOptions });
         break;
       }
       case '$options':
@@ -133,9 +165,9 @@ function parseOperators(target: FieldRef, ops: JsonObject, depth: number, option
   return and(...conditions);
 }
 
-function parseLogical(key: '$or' | '$and' | '$nor', raw: unknown, depth: number, options: WhereOptions): Condition {
+function parseLogical(key: '$or' | '$and' | '$nor', raw: unknown, depth: Depth, options: WhereOptions): Condition {
   if (!Array.isArray(raw) || raw.length === 0) invalidQuery(`Bad ${key} format - use an array of at least 1 value.`);
-  const conditions = raw.map((item) => parseWhereAt(item, depth + 1, options));
+  const conditions = raw.map((item) => parseWhereAt(item, { ...depth, all: depth.all + 1 }, options));
   const type = key === '$or' ? 'or' : key === '$and' ? 'and' : 'nor';
   return { type, conditions };
 }
@@ -155,8 +187,8 @@ function hasOperatorKeys(value: JsonObject): boolean {
   return Object.keys(value).some((key) => key.startsWith('$'));
 }
 
-function parseWhereAt(raw: unknown, depth: number, options: WhereOptions): Condition {
-  if (depth > options.maxDepth) invalidQuery('Query condition nesting depth exceeds maximum allowed depth');
+function parseWhereAt(raw: unknown, depth: Depth, options: WhereOptions): Condition {
+  if (depth.all > options.maxDepth) invalidQuery(`Query condition nesting depth exceeds maximum allowed depth of ${options.maxDepth} (queryDepth).`);
   if (!isPlainObject(raw)) invalidQuery('Invalid where: expected an object');
   const conditions: Condition[] = [];
   for (const [key, value] of Object.entries(raw)) {
@@ -182,5 +214,5 @@ function parseWhereAt(raw: unknown, depth: number, options: WhereOptions): Condi
 
 /** Parses a wire `where` object into a condition tree; every malformed shape is a 102/105/106 error. */
 export function parseWhere(raw: unknown, options: WhereOptions): Condition {
-  return parseWhereAt(raw, 0, options);
+  return parseWhereAt(raw, { all: 0, subqueries: 0 }, options);
 }

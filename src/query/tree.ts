@@ -62,6 +62,8 @@ export interface FindQuery {
   /** Pointer paths to replace with the objects they point at, e.g. [['post','author']]. */
   readonly include: readonly (readonly string[])[];
   readonly count: boolean;
+  /** Answer with the database's plan for the query instead of its rows (master key only). */
+  readonly explain?: boolean;
   /**
    * The query in the SDK's JSON form (`where` as an object, lists as comma strings), kept for cloud code:
    * `beforeFind` receives it as a `Parse.Query`. Absent for queries the server builds itself.

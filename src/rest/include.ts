@@ -4,8 +4,6 @@ import type { JsonRecord } from './encode.ts';
 import { find } from './find.ts';
 import type { Caller } from './services.ts';
 
-const MAX_INCLUDE_PATHS = 20;
-
 interface PointerSlot {
   readonly container: JsonRecord | unknown[];
   readonly key: string | number;
@@ -40,14 +38,12 @@ function collect(objects: readonly JsonRecord[], key: string): { slots: PointerS
 /**
  * Replaces pointers along each include path with the objects they point at. Every fetch is an ordinary
  * find through the same pipeline, with the caller's permissions: a pointer the caller may not read (or to
- * a class it may not reach) stays a bare pointer. One query per class and path level: no N+1.
+ * a class it may not reach) stays a bare pointer. One query per class and path level: no N+1. How many
+ * paths, and how deep, a client may ask for was decided when its query was parsed (requestComplexity).
  */
 export async function applyIncludes(caller: Caller, results: JsonRecord[], paths: readonly (readonly string[])[]): Promise<void> {
   if (paths.length === 0 || results.length === 0) return;
-  if (paths.length > MAX_INCLUDE_PATHS) throw new ParseError(ErrorCode.INVALID_QUERY, `Too many include paths (at most ${MAX_INCLUDE_PATHS}).`);
-  const depthLimit = caller.services.config.queryDepth;
   for (const path of [...paths].sort((a, b) => a.length - b.length)) {
-    if (path.length > depthLimit) throw new ParseError(ErrorCode.INVALID_QUERY, 'Include path is nested too deeply.');
     let level: JsonRecord[] = results;
     for (const key of path) {
       const { slots, included } = collect(level, key);

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { DEFAULT_ACCOUNT_LOCKOUT } from '../../src/config/options.ts';
+import { DEFAULT_RATE_LIMIT } from '../../src/config/rate-limit-option.ts';
+import { DEFAULT_REQUEST_COMPLEXITY } from '../../src/config/request-complexity-option.ts';
 import type { ParsecConfig } from '../../src/config/types.ts';
 import { createParsec, type Parsec } from '../../src/server.ts';
 import type { EmailAdapter } from '../../src/users/email.ts';
@@ -42,6 +44,10 @@ export function testConfig(overrides: Partial<ParsecConfig> = {}): ParsecConfig 
     batchRequestLimit: 50,
     maxRequestBytes: 1024 * 1024,
     queryDepth: 10,
+    // The real defaults, as for accountLockout: a test file that needs more logins or sign-ups per minute
+    // from 127.0.0.1 than an app's clients would make says so in its own overrides.
+    requestComplexity: DEFAULT_REQUEST_COMPLEXITY,
+    rateLimit: DEFAULT_RATE_LIMIT,
     trustProxy: false,
     databasePoolSize: 5,
     statementTimeoutMs: 10_000,

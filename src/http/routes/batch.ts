@@ -20,7 +20,7 @@ function fail(message: string): never {
 /** Validates the whole batch before running any of it, so a malformed entry changes nothing. */
 function parseBatch(body: unknown, mountPaths: readonly string[], limit: number): { requests: SubRequest[]; transaction: boolean } {
   if (!isPlainObject(body) || !Array.isArray(body.requests)) fail('requests must be an array');
-  if (body.requests.length > limit) fail(`Batch request contains ${body.requests.length} sub-requests; the limit is ${limit}.`);
+  if (body.requests.length > limit) fail(`Batch request contains ${body.requests.length} sub-requests; the limit is ${limit} (batchRequestLimit).`);
   if (body.transaction !== undefined && typeof body.transaction !== 'boolean') fail('transaction must be a boolean');
   const requests = (body.requests as unknown[]).map((raw): SubRequest => {
     if (!isPlainObject(raw) || typeof raw.method !== 'string' || typeof raw.path !== 'string') fail('each batch request needs a method and a path');

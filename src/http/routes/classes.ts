@@ -4,6 +4,7 @@ import { create } from '../../rest/create.ts';
 import { destroy } from '../../rest/destroy.ts';
 import { find, get } from '../../rest/find.ts';
 import { update } from '../../rest/update.ts';
+import { findLimitsFor } from '../../security/find-limits.ts';
 import { ok, type ApiRequest, type Router } from '../router.ts';
 
 /** Find options come from the query string, or from the body in the SDK's POST-with-`_method:GET` form. */
@@ -20,11 +21,10 @@ export function registerObjectRoutes(router: Router, base: string, fixedClass?: 
   const className = (params: Readonly<Record<string, string>>): string => fixedClass ?? params.className ?? '';
   router
     .add('GET', collection, async (request, params) => {
-      const { config } = request.caller.services;
-      return ok(await find(request.caller, parseFindOptions(className(params), findOptions(request), config)));
+      return ok(await find(request.caller, parseFindOptions(className(params), findOptions(request), findLimitsFor(request.caller))));
     })
     .add('GET', `${collection}/:objectId`, async (request, params) => {
-      return ok(await get(request.caller, parseGetOptions(className(params), params.objectId ?? '', findOptions(request))));
+      return ok(await get(request.caller, parseGetOptions(className(params), params.objectId ?? '', findOptions(request), findLimitsFor(request.caller))));
     })
     .add('POST', collection, async (request, params) => {
       const created = await create(request.caller, className(params), request.body);
