@@ -3,8 +3,8 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  // test/fixtures/ holds app cloud code (plain JavaScript with the global Parse), not Parsec's own code.
-  { ignores: ['node_modules/', '.parsec/', 'bin/', 'scratch/', 'eslint.config.js', 'test/fixtures/'] },
+  // test/fixtures/ and examples/ hold app cloud code (plain JavaScript with the global Parse), not Parsec's own code.
+  { ignores: ['node_modules/', '**/.parsec/', 'bin/', 'scratch/', 'eslint.config.js', 'test/fixtures/', 'examples/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ParsecConfig } from './config/types.ts';
 import { buildApp } from './http/app.ts';
+import { logAuditSummary } from './audit/startup-summary.ts';
 import { ensureJobStatusClass, jobStatusPlugin } from './cloud/jobs.ts';
 import { loadCloudCode, prepareCloud } from './cloud/load.ts';
 import { ensureLedgerClass, ledgerPlugin, PrivilegeLedger } from './security/ledger.ts';
@@ -56,6 +57,7 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
     logger.current = services.log;
     router.observe(ledgerObserver(ledger));
     await loadCloudCode(cloud, router, services);
+    logAuditSummary(services);
     const timers = driver.kind === 'pglite' ? scheduleMaintenance(driver, config.vacuumIntervalMs, app.log) : [];
     timers.push(schedulePruning(ledger, app.log));
     let closing: Promise<void> | undefined;

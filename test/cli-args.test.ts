@@ -9,6 +9,7 @@ import { startupLines, describeDatabase } from '../src/cli/banner.ts';
 import { createCommands, runCli } from '../src/cli/commands.ts';
 import type { CliIO } from '../src/cli/io.ts';
 import { createShutdown } from '../src/cli/shutdown.ts';
+import type { AuditDeps } from '../src/cli/audit.ts';
 import type { ServerHandle, StartDeps } from '../src/cli/start.ts';
 import { formatUsage } from '../src/cli/usage.ts';
 import { OPTIONS, OPTION_NAMES } from '../src/config/options.ts';
@@ -75,7 +76,8 @@ function fakeDeps() {
       return Promise.resolve();
     },
   };
-  const deps: StartDeps = {
+  const deps: StartDeps & AuditDeps = {
+    loadApp: () => Promise.reject(new Error('the audit is not run by these tests')),
     startServer: (config) => {
       calls.started.push(config);
       return Promise.resolve(server);

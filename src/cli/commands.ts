@@ -3,14 +3,16 @@
  * `createCommands`; help, dispatch and did-you-mean pick it up from the table.
  */
 import { HELP_COMMAND, VERSION_COMMAND, resolveInvocation } from './args.ts';
+import { auditCommand, type AuditDeps } from './audit.ts';
 import { EXIT_USAGE, type CliIO, type Command } from './io.ts';
 import { startCommand, type StartDeps } from './start.ts';
 import { formatUsage } from './usage.ts';
 import { readVersion } from './version.ts';
 
-export function createCommands(deps: StartDeps): ReadonlyMap<string, Command> {
+export function createCommands(deps: StartDeps & AuditDeps): ReadonlyMap<string, Command> {
   const commands = new Map<string, Command>();
   commands.set('start', startCommand(deps));
+  commands.set('audit', auditCommand(deps));
   commands.set(HELP_COMMAND, {
     summary: 'Show this help',
     run: (_args, io) => {

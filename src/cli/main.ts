@@ -4,6 +4,7 @@
  */
 import { createCommands, runCli } from './commands.ts';
 import type { CliIO } from './io.ts';
+import type { AuditDeps } from './audit.ts';
 import type { StartDeps } from './start.ts';
 
 const io: CliIO = {
@@ -13,9 +14,10 @@ const io: CliIO = {
   cwd: process.cwd(),
 };
 
-const deps: StartDeps = {
+const deps: StartDeps & AuditDeps = {
   // Loaded on demand so `parsec help` and `--version` work without loading the server and its database.
   startServer: async (config) => (await import('../server.ts')).startServer(config),
+  loadApp: async (config, options) => (await import('../audit/load-app.ts')).loadAppForAudit(config, options),
   onSignals: (handler) => {
     process.on('SIGINT', handler);
     process.on('SIGTERM', handler);

@@ -1,3 +1,5 @@
+import { dirname, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { assertValidValidator } from './validator.ts';
 import { OBJECT_TRIGGERS, USER_TRIGGERS, type CloudHandler, type CloudRegistry, type TriggerType } from './registry.ts';
 import type { ParseSdk } from './sdk.ts';
@@ -5,10 +7,13 @@ import type { ParseSdk } from './sdk.ts';
 /** A mistake in cloud code found while loading it: the server refuses to start, naming where. */
 export class CloudCodeError extends Error {}
 
+// Parsec's own directory, not a path pattern: an app may keep its cloud code in a folder named src/cloud too.
+const OWN_DIRECTORY = dirname(fileURLToPath(import.meta.url)) + sep;
+
 /** The first stack frame outside Parsec, so an error can say which line of cloud code declared what. */
 function callerLocation(): string | undefined {
   const frames = new Error().stack?.split('\n').slice(1) ?? [];
-  const outside = frames.find((frame) => !frame.includes('/src/cloud/') && !frame.includes('node:internal'));
+  const outside = frames.find((frame) => !frame.includes(OWN_DIRECTORY) && !frame.includes('node:internal'));
   return outside?.trim().replace(/^at\s+/, '');
 }
 

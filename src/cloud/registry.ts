@@ -43,6 +43,11 @@ export class CloudRegistry {
     this.triggers.set(`${trigger.type}\u0000${trigger.className}`, trigger);
   }
 
+  /** Every trigger, for the audit. */
+  allTriggers(): CloudTrigger[] {
+    return [...this.triggers.values()];
+  }
+
   trigger(type: TriggerType, className: string): CloudTrigger | undefined {
     return this.triggers.get(`${type}\u0000${className}`);
   }

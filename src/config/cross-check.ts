@@ -10,7 +10,8 @@ export interface CrossCheck {
 }
 
 const CLIENT_KEYS = ['javascriptKey', 'restAPIKey', 'clientKey', 'dotNetKey'] as const;
-const ALLOW_ALL = new Map([
+/** masterKeyIps entries that accept every address of a family. */
+export const ALLOW_ALL: ReadonlyMap<string, string> = new Map([
   ['0.0.0.0/0', 'IPv4'],
   ['::/0', 'IPv6'],
 ]);
@@ -41,7 +42,6 @@ export function crossCheck(values: Partial<OptionValues>, masterKeyConfigured: b
     problems.push(`defaultLimit (${defaultLimit}) must not be larger than maxLimit (${maxLimit})`);
   }
 
-  for (const entry of values.masterKeyIps ?? []) {
   problems.push(...complexityProblems(values));
   for (const rule of values.rateLimit ?? []) {
     const mount = values.mountPath;
@@ -51,6 +51,7 @@ export function crossCheck(values: Partial<OptionValues>, masterKeyConfigured: b
     }
   }
 
+  for (const entry of values.masterKeyIps ?? []) {
     const family = ALLOW_ALL.get(entry);
     if (family !== undefined) warnings.push(`masterKeyIps contains ${entry}: the master key is accepted from every ${family} address`);
   }
@@ -68,7 +69,6 @@ export function crossCheck(values: Partial<OptionValues>, masterKeyConfigured: b
   return { problems, warnings };
 }
 
-/** Parse's own security-check rule: shorter than 14, or fewer than three kinds of character. */
 /** requestComplexity.queryDepth / batchRequestLimit are Parse's names for two top-level options: one value each. */
 function complexityProblems(values: Partial<OptionValues>): string[] {
   const problems: string[] = [];
@@ -82,7 +82,8 @@ function complexityProblems(values: Partial<OptionValues>): string[] {
   return problems;
 }
 
-function isWeakKey(value: string): boolean {
+/** Parse's own security-check rule: shorter than 14, or fewer than three kinds of character. */
+export function isWeakKey(value: string): boolean {
   const kinds = [/[a-z]/, /[A-Z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((kind) => kind.test(value)).length;
   return value.length < 14 || kinds < 3;
 }

@@ -15,11 +15,12 @@ import { registerBatchRoute } from './routes/batch.ts';
 import { registerClassRoutes } from './routes/classes.ts';
 import { registerFunctionRoutes } from './routes/functions.ts';
 import { registerSchemaRoutes } from './routes/schemas.ts';
+import { registerSecurityRoute } from './routes/security.ts';
 import { registerSessionRoutes } from './routes/sessions.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { parseJsonBody } from '../query/safe-json.ts';
-
 import { abuseLimits } from '../security/abuse-limits.ts';
+
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'GET,PUT,POST,DELETE,OPTIONS',
@@ -38,6 +39,7 @@ export function buildRouter(mountPaths: readonly string[]): Router {
   registerSchemaRoutes(router);
   registerBatchRoute(router, mountPaths);
   registerFunctionRoutes(router);
+  registerSecurityRoute(router);
   return router;
 }
 
@@ -87,9 +89,9 @@ export function buildApp(services: Omit<Services, 'log' | 'mail'> & { mail?: Ema
   const mount = config.mountPath;
   const serverPath = new URL(config.serverURL).pathname.replace(/\/$/, '');
   const router = buildRouter([...new Set([mount, serverPath])]);
+  router.guardWith(abuseLimits(config, services.cloud.rateLimits));
   const authenticate = createAuthenticator(config, services.sessions, services.roles);
 
-  router.guardWith(abuseLimits(config, services.cloud.rateLimits));
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => {
     done(null, body);

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Driver, QueryResult, SqlExecutor } from '../driver.ts';
+import { lockDirectory } from './directory-lock.ts';
 
 const WRITES = /^\s*(INSERT|UPDATE|DELETE|CREATE|ALTER|DROP)\b/i;
 
@@ -11,7 +12,14 @@ const WRITES = /^\s*(INSERT|UPDATE|DELETE|CREATE|ALTER|DROP)\b/i;
  */
 export async function openPGlite(dataDir: string | undefined, statementTimeoutMs: number): Promise<Driver> {
   if (dataDir !== undefined) await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  const release = dataDir === undefined ? () => undefined : lockDirectory(dataDir);
+  let db: PGlite;
+  try {
+    db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  } catch (error) {
+    release();
+    throw error;
+  }
   await db.exec(`SET statement_timeout = ${Math.max(0, Math.floor(statementTimeoutMs))}`);
   let changed = false;
   const wrap = (target: PGlite | Transaction): SqlExecutor => ({
@@ -35,7 +43,11 @@ export async function openPGlite(dataDir: string | undefined, statementTimeoutMs
       await db.exec(level === 'vacuum' ? 'VACUUM ANALYZE' : 'ANALYZE');
     },
     async close() {
-      await db.close();
+      try {
+        await db.close();
+      } finally {
+        release();
+      }
     },
   };
 }
