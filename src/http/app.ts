@@ -14,6 +14,7 @@ import { isTokenLinkPath, registerAccountEmailRoutes } from './routes/account-em
 import { registerBatchRoute } from './routes/batch.ts';
 import { registerClassRoutes } from './routes/classes.ts';
 import { registerFunctionRoutes } from './routes/functions.ts';
+import { registerAggregateRoute } from './routes/aggregate.ts';
 import { registerSchemaRoutes } from './routes/schemas.ts';
 import { registerSecurityRoute } from './routes/security.ts';
 import { registerSessionRoutes } from './routes/sessions.ts';
@@ -40,6 +41,7 @@ export function buildRouter(mountPaths: readonly string[]): Router {
   registerBatchRoute(router, mountPaths);
   registerFunctionRoutes(router);
   registerSecurityRoute(router);
+  registerAggregateRoute(router);
   return router;
 }
 

@@ -1,7 +1,7 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import { assertSafeJson } from './safe-json.ts';
 import { parseFieldRef, parseWhere, type WhereOptions } from './parse-where.ts';
-import type { FindQuery, OrderKey, WireQuery } from './tree.ts';
+import { TEXT_SCORE, topLevelConditions, type FindQuery, type OrderKey, type WireQuery } from './tree.ts';
 
 /**
  * Options Parse accepts that only steer MongoDB replicas or indexes; accepted and ignored on PostgreSQL
@@ -97,7 +97,7 @@ function parseOrder(raw: unknown): OrderKey[] {
   return listOption('order', raw).map((key) => {
     const descending = key.startsWith('-');
     const name = descending ? key.slice(1) : key;
-    if (name === '$score') invalid('$score ordering requires a $text query.');
+    if (name === TEXT_SCORE) return { target: { field: TEXT_SCORE, path: [] }, descending };
     return { target: parseFieldRef(name), descending };
   });
 }
@@ -116,7 +116,7 @@ function checkNames(options: Readonly<Record<string, unknown>>, allowed: Readonl
 
 function keySet(name: string, raw: unknown): Set<string> {
   const keys = new Set<string>();
-  for (const key of listOption(name, raw)) keys.add(parseFieldRef(key).field);
+  for (const key of listOption(name, raw)) keys.add(key === TEXT_SCORE && name === 'keys' ? TEXT_SCORE : parseFieldRef(key).field);
   return keys;
 }
 
@@ -127,6 +127,7 @@ function keySet(name: string, raw: unknown): Set<string> {
 function impliedIncludes(rawKeys: unknown): string[][] {
   if (rawKeys === undefined) return [];
   return listOption('keys', rawKeys)
+    .filter((key) => key !== TEXT_SCORE)
     .map((key) => parseFieldRef(key))
     .filter((ref) => ref.path.length > 0)
     .map((ref) => [ref.field, ...ref.path.slice(0, -1)]);
@@ -174,7 +175,14 @@ export function parseFindOptions(className: string, options: Readonly<Record<str
     count: parseBoolean('count', options.count),
     wire: wireForm(where, options, explicitLimit),
   };
+  checkTextScore(query);
   return parseBoolean('explain', options.explain) ? { ...query, explain: true } : query;
+}
+
+/** `$score` (order or keys) is the relevance of a `$text` search that every result matches. */
+function checkTextScore(query: FindQuery): void {
+  const named = query.order.some((key) => key.target.field === TEXT_SCORE) || query.keys?.has(TEXT_SCORE) === true;
+  if (named && !topLevelConditions(query.where).some((condition) => condition.type === 'text')) invalid('$score requires a $text query.');
 }
 
 /** The options as `Parse.Query.fromJSON` takes them, after they passed the checks above. */

@@ -1,6 +1,8 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import { assertClassName, PROTOTYPE_KEYS } from '../schema/names.ts';
+import { MAX_DISTANCE_KEYS, parseBox, parseGeoIntersects, parseGeoWithin, parseNearSphere } from './geo.ts';
 import { regexHazard } from './regex-guard.ts';
+import { parseText } from './text-search.ts';
 import { and, TRUE, type Condition, type FieldRef, type SubQuery } from './tree.ts';
 import { decodePointer, decodeValue, isPlainObject, type JsonObject, type ParseValue } from './values.ts';
 
@@ -15,18 +17,6 @@ const COMPARISONS = new Map([
   ['$gt', '>'],
   ['$gte', '>='],
 ] as const);
-/** Operators whose tree nodes exist in Parse but arrive with their own issue (geo, text search). */
-const NOT_YET = new Set([
-  '$nearSphere',
-  '$within',
-  '$geoWithin',
-  '$geoIntersects',
-  '$maxDistance',
-  '$maxDistanceInRadians',
-  '$maxDistanceInMiles',
-  '$maxDistanceInKilometers',
-  '$text',
-]);
 
 function invalidQuery(message: string): never {
   throw new ParseError(ErrorCode.INVALID_QUERY, message);
@@ -157,8 +147,27 @@ function parseOperators(target: FieldRef, ops: JsonObject, depth: Depth, options
         });
         break;
       }
+      case '$nearSphere':
+        conditions.push(parseNearSphere(target, raw, ops));
+        break;
+      case '$within':
+        conditions.push(parseBox(target, raw));
+        break;
+      case '$geoWithin':
+        conditions.push(parseGeoWithin(target, raw, options.complexity?.queryArraySize ?? Number.POSITIVE_INFINITY));
+        break;
+      case '$geoIntersects':
+        conditions.push(parseGeoIntersects(target, raw));
+        break;
+      case '$text':
+        conditions.push(parseText(target, raw));
+        break;
       default:
-        if (NOT_YET.has(operator)) invalidQuery(`${operator} is not supported yet.`);
+        // `$maxDistance*` only qualify a `$nearSphere` (read there); alone they mean nothing.
+        if (MAX_DISTANCE_KEYS.has(operator)) {
+          if (!Object.hasOwn(ops, '$nearSphere')) invalidQuery(`${operator} requires $nearSphere`);
+          break;
+        }
         invalidQuery(`Invalid query operator: ${operator}`);
     }
   }

@@ -13,6 +13,25 @@ export interface FieldRef {
 
 export type Comparison = '=' | '<>' | '<' | '<=' | '>' | '>=';
 
+export interface GeoPoint {
+  readonly latitude: number;
+  readonly longitude: number;
+}
+
+/**
+ * A `$text` search, split the way MongoDB reads `$term`: quoted phrases (all required when present),
+ * plain words (any one matches otherwise) and `-negated` words (none may match).
+ */
+export interface TextSearch {
+  readonly language: string;
+  readonly words: readonly string[];
+  readonly phrases: readonly string[];
+  readonly negated: readonly string[];
+}
+
+/** `order=$score` / `keys=$score`: the relevance of the query's `$text` search, returned as `score`. */
+export const TEXT_SCORE = '$score';
+
 export interface SubQuery {
   readonly className: string;
   readonly where: Condition;
@@ -42,6 +61,19 @@ export type Condition =
       readonly owner: { readonly className: string; readonly objectId: string };
       readonly key: string;
     }
+  /**
+   * A GeoPoint field within `maxRadians` of `center` on the unit sphere (`$nearSphere` + `$maxDistance*`,
+   * `$geoWithin.$centerSphere`); `sorted` (`$nearSphere`) also orders the results by distance.
+   */
+  | { readonly type: 'geoDistance'; readonly target: FieldRef; readonly center: GeoPoint; readonly maxRadians: number | undefined; readonly sorted: boolean }
+  /** A GeoPoint field inside a latitude/longitude rectangle, edges included (`$within.$box`). */
+  | { readonly type: 'geoBox'; readonly target: FieldRef; readonly southwest: GeoPoint; readonly northeast: GeoPoint }
+  /** A GeoPoint field inside or on a polygon (`$geoWithin.$polygon`); vertices in order, open or closed. */
+  | { readonly type: 'geoPolygon'; readonly target: FieldRef; readonly vertices: readonly GeoPoint[] }
+  /** A Polygon field that contains the point, edges included (`$geoIntersects.$point`). */
+  | { readonly type: 'polygonContains'; readonly target: FieldRef; readonly point: GeoPoint }
+  /** Full-text search of a String field (`$text.$search`); `language` is a text search configuration name. */
+  | { readonly type: 'text'; readonly target: FieldRef; readonly search: TextSearch }
   /** Row-level permission: the row's `_rperm`/`_wperm` must overlap the caller's principals. */
   | { readonly type: 'access'; readonly column: '_rperm' | '_wperm'; readonly principals: readonly string[] };
 
@@ -89,4 +121,9 @@ export function and(...conditions: Condition[]): Condition {
   if (kept.length === 0) return TRUE;
   if (kept.length === 1) return kept[0] as Condition;
   return { type: 'and', conditions: kept };
+}
+
+/** The conditions every result must satisfy on its own: the root's, through nested `and`s (not `or`/`nor`). */
+export function topLevelConditions(where: Condition): Condition[] {
+  return where.type === 'and' ? where.conditions.flatMap(topLevelConditions) : [where];
 }

@@ -1,5 +1,5 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
-import type { FindQuery } from '../query/tree.ts';
+import { TEXT_SCORE, type FindQuery } from '../query/tree.ts';
 import { compileCount, compileFind } from '../storage/sql/compile-find.ts';
 import { assertClassServed, assertMayUseMissingClass } from './class-access.ts';
 import { encodeRow, type JsonRecord } from './encode.ts';
@@ -51,7 +51,7 @@ export async function find(caller: Caller, requested: FindQuery, operation: 'fin
   const base = { schemaOf: (name: string) => schemas.get(name), access };
   if (requested.explain === true) return { results: await explain(caller, compileFind(query, schema, { ...base, operation })) };
   const rows = query.limit === 0 ? [] : (await driver.query(...statement(compileFind(query, schema, { ...base, operation })))).rows;
-  let results = rows.map((row) => encodeRow(schema, row, fileBaseUrl(caller)));
+  let results = rows.map((row) => withScore(encodeRow(schema, row, fileBaseUrl(caller)), row));
   hideProtected(caller, query.className, results);
   if (triggers !== undefined) {
     results = await triggers.afterFind(query, results);
@@ -75,9 +75,16 @@ export function hideProtected(caller: Caller, className: string, results: JsonRe
   }
 }
 
+/** `keys=$score`: the text search's relevance comes back as `score`, as in Parse. */
+function withScore(result: JsonRecord, row: Readonly<Record<string, unknown>>): JsonRecord {
+  if (row[TEXT_SCORE] !== undefined) result.score = Number(row[TEXT_SCORE]);
+  return result;
+}
+
 /** Relation markers are not columns, so projection removes them here. */
 function project(results: JsonRecord[], query: FindQuery): void {
   const always = new Set(['objectId', 'createdAt', 'updatedAt', 'ACL']);
+  if (query.keys?.has(TEXT_SCORE) === true) always.add('score');
   for (const result of results) {
     for (const key of Object.keys(result)) {
       if (always.has(key)) continue;

@@ -32,6 +32,11 @@ export function assertQueryable(access: AccessPlan, query: FindQuery): void {
       case 'containedBy':
       case 'exists':
       case 'regex':
+      case 'geoDistance':
+      case 'geoBox':
+      case 'geoPolygon':
+      case 'polygonContains':
+      case 'text':
         check(className, condition.target.field);
         return;
       case 'inQuery':

@@ -4,6 +4,8 @@ import { joinTableName } from '../../schema/names.ts';
 import type { ClassSchema } from '../../schema/types.ts';
 import type { CompileContext } from './context.ts';
 import { fieldType, resolveField, type FieldExpression } from './field-expression.ts';
+import { compileGeoBox, compileGeoDistance, compileGeoPolygon, compilePolygonContains } from './compile-geo.ts';
+import { compileText } from './compile-text.ts';
 import { ident } from './params.ts';
 import { scalarArrayCast, scalarParam } from './scalar-values.ts';
 
@@ -299,6 +301,16 @@ export function compileCondition(condition: Condition, scope: Scope, ctx: Compil
       return compileSelect(condition.target, condition.query, condition.key, condition.negate, scope, ctx);
     case 'relatedTo':
       return compileRelatedTo(condition.owner, condition.key, scope, ctx);
+    case 'geoDistance':
+      return compileGeoDistance(condition.target, condition.center, condition.maxRadians, scope, ctx);
+    case 'geoBox':
+      return compileGeoBox(condition.target, condition.southwest, condition.northeast, scope, ctx);
+    case 'geoPolygon':
+      return compileGeoPolygon(condition.target, condition.vertices, scope, ctx);
+    case 'polygonContains':
+      return compilePolygonContains(condition.target, condition.point, scope, ctx);
+    case 'text':
+      return compileText(condition.target, condition.search, scope, ctx);
     case 'access':
       return `${scope.alias}.${ident(condition.column)} && ${ctx.params.add([...condition.principals], 'text[]')}`;
   }

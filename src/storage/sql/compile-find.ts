@@ -1,6 +1,8 @@
-import { and, type Condition, type FindQuery } from '../../query/tree.ts';
+import { and, TEXT_SCORE, topLevelConditions, type Condition, type FindQuery } from '../../query/tree.ts';
 import type { ClassSchema } from '../../schema/types.ts';
 import { compileCondition, type Scope } from './compile-condition.ts';
+import { geoDistanceOrder } from './compile-geo.ts';
+import { textScore } from './compile-text.ts';
 import type { CompileContext } from './context.ts';
 import { resolveField } from './field-expression.ts';
 import { Aliases, ident, Params } from './params.ts';
@@ -42,19 +44,40 @@ function isDateColumn(schema: ClassSchema, column: string): boolean {
   return column === 'createdAt' || column === 'updatedAt' || schema.fields.get(column)?.type === 'Date';
 }
 
+/**
+ * ORDER BY: the client's keys (`$score` is the text search's relevance, most relevant first whatever the
+ * direction, as in Parse); with none, a top-level `$nearSphere` orders by distance, nearest first.
+ */
+function orderBy(query: FindQuery, scope: Scope, ctx: CompileContext): string[] {
+  const top = topLevelConditions(query.where);
+  const order: string[] = [];
+  for (const key of query.order) {
+    if (key.target.field === TEXT_SCORE) {
+      const text = top.find((c) => c.type === 'text');
+      if (text !== undefined) order.push(`${textScore(text.target, text.search, scope, ctx)} DESC`);
+      continue;
+    }
+    const expr = resolveField(key.target, scope.schema, scope.alias, ctx.params);
+    if (expr.form === 'absent') continue;
+    // Parse (MongoDB) sorts missing values first in ascending order.
+    order.push(key.descending ? `${expr.sql} DESC NULLS LAST` : `${expr.sql} ASC NULLS FIRST`);
+  }
+  if (query.order.length > 0) return order;
+  const near = top.find((c) => c.type === 'geoDistance' && c.sorted);
+  const distance = near?.type === 'geoDistance' ? geoDistanceOrder(near.target, near.center, scope, ctx) : undefined;
+  return distance === undefined ? [] : [`${distance} ASC`];
+}
+
 export function compileFind(query: FindQuery, schema: ClassSchema, base: Omit<CompileContext, 'params' | 'aliases'>): CompiledStatement {
   const ctx = newContext(base);
   const scope: Scope = { className: query.className, schema, alias: ctx.aliases.create() };
   const where = readWhere(query.where, scope, ctx);
-  const order = query.order
-    .map((key) => ({ key, expr: resolveField(key.target, schema, scope.alias, ctx.params) }))
-    .filter((entry) => entry.expr.form !== 'absent')
-    .map(({ key, expr }) => {
-      const sql = expr.form === 'absent' ? '' : expr.sql;
-      // Parse (MongoDB) sorts missing values first in ascending order.
-      return key.descending ? `${sql} DESC NULLS LAST` : `${sql} ASC NULLS FIRST`;
-    });
-  const columns = selectList(schema, query.keys, query.excludeKeys, scope.alias);
+  const order = orderBy(query, scope, ctx);
+  let columns = selectList(schema, query.keys, query.excludeKeys, scope.alias);
+  const search = topLevelConditions(query.where).find((c) => c.type === 'text');
+  if (search !== undefined && query.keys?.has(TEXT_SCORE) === true) {
+    columns += `, ${textScore(search.target, search.search, scope, ctx)} AS ${ident(TEXT_SCORE)}`;
+  }
   let text = `SELECT ${columns} FROM ${ident(query.className)} AS ${scope.alias} WHERE ${where}`;
   if (order.length > 0) text += ` ORDER BY ${order.join(', ')}`;
   text += ` LIMIT ${ctx.params.add(query.limit, 'int8')} OFFSET ${ctx.params.add(query.skip, 'int8')}`;
