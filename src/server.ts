@@ -1,10 +1,16 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ParsecConfig } from './config/types.ts';
 import { buildApp } from './http/app.ts';
+import { openFilesAdapter } from './files/adapter.ts';
 import { logAuditSummary } from './audit/startup-summary.ts';
+import { openCluster, type ClusterLinks } from './cluster/open-cluster.ts';
 import { ensureJobStatusClass, jobStatusPlugin } from './cloud/jobs.ts';
 import { loadCloudCode, prepareCloud } from './cloud/load.ts';
 import { ensureLedgerClass, ledgerPlugin, PrivilegeLedger } from './security/ledger.ts';
+import { ensureIdempotencyTable, scheduleIdempotencyPruning } from './security/idempotency.ts';
+import { ensureGlobalConfigTable } from './global-config/config-store.ts';
+import { ensureInstallationClass } from './installations/installation-class.ts';
+import { installationPlugin } from './installations/installation-plugin.ts';
 import { ledgerObserver } from './security/ledger-recorder.ts';
 import { rolePlugin } from './security/role-plugin.ts';
 import { RoleStore } from './security/role-store.ts';
@@ -39,27 +45,42 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
     statementTimeoutMs: config.statementTimeoutMs,
     cwd: options.cwd,
   });
+  // Logs through the app's logger once it is built (the cluster links and the ledger exist before the app).
+  const logger: { current: Logger } = { current: SILENT };
+  let cluster: ClusterLinks;
   try {
-    const schemas = await SchemaStore.open(driver);
+    cluster = await openCluster(config, driver, { warn: (message) => logger.current.warn({}, message), info: (message) => logger.current.info({}, message) });
+  } catch (error) {
+    await driver.close();
+    throw error;
+  }
+  try {
+    const { bus } = cluster;
+    const schemas = await SchemaStore.open(driver, bus);
     await ensureUserClasses(driver, schemas);
     await ensureJobStatusClass(driver, schemas);
     await ensureLedgerClass(driver, schemas);
-    const roles = new RoleStore(driver);
-    const sessions = new SessionStore(driver, config, roles);
-    const users = new UserCache();
-    const plugins = new Map([userPlugin(config, sessions, users), sessionPlugin(sessions), rolePlugin(roles), jobStatusPlugin(), ledgerPlugin()].map((plugin) => [plugin.className, plugin]));
+    await ensureInstallationClass(driver, schemas);
+    await ensureGlobalConfigTable(driver);
+    if (config.idempotencyOptions !== undefined) await ensureIdempotencyTable(driver);
+    const roles = new RoleStore(driver, bus);
+    const sessions = new SessionStore(driver, config, roles, bus);
+    const users = new UserCache(bus);
+    const plugins = new Map([userPlugin(config, sessions, users), sessionPlugin(sessions), rolePlugin(roles), jobStatusPlugin(), ledgerPlugin(), installationPlugin()].map((plugin) => [plugin.className, plugin]));
     const mail = options.mail ?? (config.emailAdapter === undefined ? undefined : await loadEmailAdapter(config.emailAdapter, options.cwd ?? process.cwd()));
-    const cloud = prepareCloud(config);
-    // The ledger exists before the app (the app's services hold it); it logs through the app's logger once built.
-    const logger: { current: Logger } = { current: SILENT };
+    const files = await openFilesAdapter(config.filesAdapter, driver, options.cwd ?? process.cwd());
+    const cloud = prepareCloud(config, cluster.rateLimits);
     const ledger = new PrivilegeLedger(driver, () => logger.current, config.ledgerRetentionDays);
-    const { app, services, router } = buildApp({ config, driver, schemas, plugins, sessions, users, roles, mail, cloud, ledger });
+    const { app, services, router } = buildApp({ config, driver, schemas, plugins, sessions, users, roles, mail, cloud, ledger, invalidation: bus, files });
     logger.current = services.log;
     router.observe(ledgerObserver(ledger));
     await loadCloudCode(cloud, router, services);
     logAuditSummary(services);
     const timers = driver.kind === 'pglite' ? scheduleMaintenance(driver, config.vacuumIntervalMs, app.log) : [];
     timers.push(schedulePruning(ledger, app.log));
+    if (config.idempotencyOptions !== undefined) {
+      timers.push(scheduleIdempotencyPruning(driver, (error) => app.log.warn({ err: error }, 'pruning expired idempotency ids failed')));
+    }
     let closing: Promise<void> | undefined;
     return {
       app,
@@ -70,12 +91,15 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
           await app.close();
           // What the last requests recorded is written before the database closes.
           await ledger.flush();
+          schemas.close();
+          await cluster.close();
           await driver.close();
         })();
         return closing;
       },
     };
   } catch (error) {
+    await cluster.close();
     await driver.close();
     throw error;
   }

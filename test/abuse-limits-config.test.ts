@@ -80,7 +80,7 @@ test('rateLimit: every problem of every rule is named, with a did-you-mean for m
     /rateLimit\[2\]\.zone must be one of ip, user, session, global/,
     /rateLimit\[2\]\.includeMasterKey must be true or false/,
     /rateLimit\[3\]\.requestPath has an invalid parameter segment/,
-    /rateLimit\[3\]\.redisUrl: a shared counter store is not available yet/,
+    /rateLimit\[3\]\.redisUrl: not a per-rule setting in Parsec/,
     /rateLimit\[5\] must be an object/,
   ]) {
     assert.match(text, expected);

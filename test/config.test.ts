@@ -522,7 +522,7 @@ test('options table: names, variables and flags are unique and complete', () => 
     assert.ok(flags.includes(required), required);
   }
   for (const name of OPTION_NAMES) assert.equal(UNSUPPORTED_OPTIONS.has(name), false, `${name} is in both tables`);
-  for (const name of ['encryptionKey', 'fileUpload', 'requestKeywordDenylist']) {
+  for (const name of ['encryptionKey', 'userSensitiveFields', 'requestKeywordDenylist']) {
     assert.equal(UNSUPPORTED_OPTIONS.get(name)?.severity, 'error', name);
   }
 });

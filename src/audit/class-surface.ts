@@ -20,14 +20,14 @@ function describeClass(schema: ClassSchema, plugins: ClassPlugins, config: Parse
   const publicOperations: string[] = [];
   for (const operation of CLP_OPERATIONS) {
     if (className.startsWith('_') && plugin === undefined) operations[operation] = NOT_OFFERED;
-    else if (plugin?.masterOnly === true) operations[operation] = MASTER_ONLY;
+    else if (plugin?.masterOnly === true || (operation !== 'addField' && plugin?.masterOnlyOperations?.has(operation) === true)) operations[operation] = MASTER_ONLY;
     else if (plugin !== undefined && operation !== 'addField' && !plugin.operations.has(operation)) operations[operation] = NOT_OFFERED;
     else {
       const userFields = READS.has(operation) ? clp.readUserFields : clp.writeUserFields;
       operations[operation] = whoMay(clp[operation], userFields);
       if (isPublic(clp[operation])) publicOperations.push(operation);
     }
-    if (plugin?.rowFilter !== undefined && plugin.masterOnly !== true && operations[operation] !== NOT_OFFERED && operation !== 'create' && operation !== 'addField') {
+    if (plugin?.rowFilter !== undefined && plugin.masterOnly !== true && operations[operation] !== NOT_OFFERED && operations[operation] !== MASTER_ONLY && operation !== 'create' && operation !== 'addField') {
       operations[operation] += ', on their own rows only';
     }
   }

@@ -38,7 +38,7 @@ export function formatUsage(commands: readonly CommandSummary[]): string {
     'Precedence: defaults < config file < environment < flags.',
     'Lists in variables and flags are comma-separated; booleans are true, false, 1 or 0; object options are JSON.',
     'Parse options Parsec does not implement yet are named at startup; those whose absence would leave the',
-    'app less protected than configured (fileUpload, requestKeywordDenylist, userSensitiveFields, ...) stop the start.',
+    'app less protected than configured (requestKeywordDenylist, userSensitiveFields, encryptionKey, ...) stop the start.',
   ];
   return lines.join('\n');
 }

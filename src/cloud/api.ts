@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { assertValidValidator } from './validator.ts';
 import { OBJECT_TRIGGERS, USER_TRIGGERS, type CloudHandler, type CloudRegistry, type TriggerType } from './registry.ts';
 import type { ParseSdk } from './sdk.ts';
+import { FILE_CLASS } from './file-triggers.ts';
 
 /** A mistake in cloud code found while loading it: the server refuses to start, naming where. */
 export class CloudCodeError extends Error {}
@@ -25,6 +26,8 @@ function handlerOf(handler: unknown, what: string): CloudHandler {
 /** `Parse.User`, `Parse.Session`, a subclass, or a class name: the class a trigger is for. */
 function classNameOf(sdk: ParseSdk, target: unknown, what: string): string {
   if (typeof target === 'string' && target !== '') return target;
+  // Parse's name for file triggers: `Parse.Cloud.beforeSave(Parse.File, …)` registers under `@File`.
+  if (target === sdk.File) return FILE_CLASS;
   if (typeof target === 'function') {
     const className = (target as { className?: unknown }).className ?? (target.prototype as { className?: unknown } | undefined)?.className;
     if (typeof className === 'string' && className !== '') return className;
@@ -63,7 +66,13 @@ export function installCloudApi(sdk: ParseSdk, registry: CloudRegistry): void {
   };
   for (const type of OBJECT_TRIGGERS) {
     cloud[type] = (target: unknown, handler: unknown, validator?: unknown): void => {
-      register(type, classNameOf(sdk, target, `Parse.Cloud.${type}`), handler, validator);
+      const className = classNameOf(sdk, target, `Parse.Cloud.${type}`);
+      // Downloads run no triggers yet: a beforeFind/afterFind on files (often a requireUser validator) would be
+      // silently skipped, leaving every file readable; refusing to start says so instead.
+      if (className === FILE_CLASS && (type === 'beforeFind' || type === 'afterFind')) {
+        throw new CloudCodeError(`Parse.Cloud.${type}(Parse.File): file download triggers are not supported yet; file URLs are readable by anyone who has them.`);
+      }
+      register(type, className, handler, validator);
     };
   }
   for (const type of USER_TRIGGERS) {

@@ -6,7 +6,8 @@ import type { Router } from '../http/router.ts';
 import type { Services } from '../rest/services.ts';
 import { CloudCodeError, installCloudApi } from './api.ts';
 import { inProcessController } from './controller.ts';
-import { MemoryRateLimitStore } from './rate-limit.ts';
+import { installFileController } from './file-triggers.ts';
+import { MemoryRateLimitStore, type RateLimitStore } from './rate-limit.ts';
 import { CloudRegistry } from './registry.ts';
 import type { CloudRuntime } from './runtime.ts';
 import { installGlobalParse, loadPrivateSdk, withLoadingSdk, type ParseSdk } from './sdk.ts';
@@ -16,9 +17,8 @@ const require = createRequire(import.meta.url);
 let loads = 0;
 
 /** The runtime before the cloud code loads: its own SDK with `Parse.Cloud.define` and friends installed. */
-export function prepareCloud(config: ParsecConfig): CloudRuntime {
+export function prepareCloud(config: ParsecConfig, rateLimits: RateLimitStore = new MemoryRateLimitStore()): CloudRuntime {
   const registry = new CloudRegistry();
-  const rateLimits = new MemoryRateLimitStore();
   if (config.cloud === undefined) return { registry, sdk: undefined, rateLimits };
   const sdk = loadPrivateSdk();
   (sdk.initialize as (appId: string, jsKey?: string, masterKey?: string) => void)(config.appId, config.clientKeys.javascriptKey, config.masterKey);
@@ -40,6 +40,7 @@ export async function loadCloudCode(runtime: CloudRuntime, router: Router, servi
   const file = services.config.cloud;
   if (sdk === undefined || file === undefined) return;
   (sdk.CoreManager as { setRESTController(controller: unknown): void }).setRESTController(inProcessController(sdk, router, services));
+  installFileController(sdk);
   installGlobalParse();
   await withLoadingSdk(sdk, () => importFresh(file));
   assertFunctionAccess(runtime, services.config);

@@ -51,6 +51,9 @@ export function crossCheck(values: Partial<OptionValues>, masterKeyConfigured: b
     }
   }
 
+  const { redisURL } = values;
+  if (redisURL !== undefined && !/^rediss?:\/\//i.test(redisURL)) problems.push('redisURL must be a redis:// or rediss:// URL');
+
   for (const entry of values.masterKeyIps ?? []) {
     const family = ALLOW_ALL.get(entry);
     if (family !== undefined) warnings.push(`masterKeyIps contains ${entry}: the master key is accepted from every ${family} address`);

@@ -6,8 +6,13 @@
 import * as types from './value-types.ts';
 import { DEFAULT_RATE_LIMIT, DEFAULT_RATE_LIMIT_TEXT, rateLimit } from './rate-limit-option.ts';
 import { DEFAULT_REQUEST_COMPLEXITY, requestComplexity, type RequestComplexityOption } from './request-complexity-option.ts';
+import { idempotencyOptions, type IdempotencyOptions } from './idempotency-option.ts';
+import { fileUpload, filesAdapter } from './files-option.ts';
+import type { FilesAdapterOption } from '../files/adapter.ts';
+import type { FileUploadOptions } from '../files/policy.ts';
 import type { AccountLockoutPolicy, EmailAdapterOption, PasswordPolicy, RateLimitRule } from './types.ts';
 import type { LogLevel, ValueType } from './value-types.ts';
+import { DEFAULT_FILE_UPLOAD } from '../files/policy.ts';
 
 /** Every option's value type after reading; ParsecConfig is built from these. */
 export interface OptionValues {
@@ -21,6 +26,7 @@ export interface OptionValues {
   dotNetKey: string;
   masterKeyIps: readonly string[];
   databaseURI: string;
+  redisURL: string;
   cloud: string;
   cloudActsAsCaller: boolean;
   requireFunctionAccess: boolean;
@@ -38,9 +44,12 @@ export interface OptionValues {
   logLevel: LogLevel;
   batchRequestLimit: number;
   maxRequestBytes: number;
+  fileUpload: FileUploadOptions;
+  filesAdapter: FilesAdapterOption;
   queryDepth: number;
   requestComplexity: RequestComplexityOption;
   rateLimit: readonly RateLimitRule[];
+  idempotencyOptions: IdempotencyOptions | false;
   databasePoolSize: number;
   statementTimeoutMs: number;
   vacuumIntervalMs: number;
@@ -160,6 +169,13 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     flag: '--database',
     help: 'postgres://... for PostgreSQL, memory:// or a directory for embedded PGlite. MongoDB is not supported.',
   },
+  redisURL: {
+    type: types.nonEmptyString,
+    default: undefined,
+    env: 'PARSEC_REDIS_URL',
+    flag: '--redis',
+    help: 'redis://... (optional, several nodes on PostgreSQL): shared rate-limit counters and a second invalidation channel. Never required for correctness.',
+  },
   cloud: {
     type: types.nonEmptyString,
     default: undefined,
@@ -276,7 +292,21 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     env: 'PARSEC_MAX_REQUEST_BYTES',
     // Parse's maxUploadSize is also its body limit for every route, so it means the same thing here.
     aliases: ['maxUploadSize'],
-    help: 'Request body limit (Parse: maxUploadSize, e.g. "20mb").',
+    help: 'Request body limit (Parse: maxUploadSize, e.g. "20mb"); also the largest file an upload may store.',
+  },
+  fileUpload: {
+    type: fileUpload,
+    default: DEFAULT_FILE_UPLOAD,
+    defaultText: '{"enableForPublic": false, "enableForAnonymousUser": false, "enableForAuthenticatedUser": true}, active content refused',
+    env: 'PARSEC_FILE_UPLOAD',
+    help: 'Who may upload files (the master key always may) and, in fileExtensions, which extensions (regular expressions; "*" for all). Without fileExtensions, HTML, SVG, XML, scripts and other active content are refused (Parse refuses only HTML). JSON in the variable.',
+  },
+  filesAdapter: {
+    type: filesAdapter,
+    default: undefined,
+    defaultText: 'the database',
+    env: 'PARSEC_FILES_ADAPTER',
+    help: 'Where files are stored: the database by default; "fs" ({"module": "fs", "options": {"filesSubDirectory": "..."}} for ./files/<dir>, or {"directory": "..."}); or a Parse files adapter module such as @parse/fs-files-adapter.',
   },
   queryDepth: {
     type: types.integer(1, ANY),
@@ -298,6 +328,14 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     // Parse reads a null rateLimit as "no rate limit"; a parse-server config saying so keeps its meaning.
     nullIsValue: true,
     help: 'Rate limit rules as in Parse, replacing the defaults; [] or false turns them off (Parse: none). Paths are matched without query string, case and trailing slash, methods after the _method override, each batch sub-request on its own. Past a limit: 429 with code 100. JSON in the variable.',
+  },
+  idempotencyOptions: {
+    type: idempotencyOptions,
+    default: undefined,
+    defaultText: 'off',
+    env: 'PARSEC_IDEMPOTENCY_OPTIONS',
+    nullIsValue: true,
+    help: 'Refuse a repeated X-Parse-Request-Id (159 "Duplicate request") on POST/PUT classes, users, installations and POST functions, jobs whose path (without the mount path) matches one of `paths` (regular expressions anchored at the start, e.g. "functions/.*"); ids are kept `ttl` seconds (default 300). JSON in the variable.',
   },
   databasePoolSize: {
     type: types.integer(1, ANY),

@@ -77,7 +77,7 @@ function readRule(raw: unknown, where: string, problems: string[]): RateLimitRul
   const before = problems.length;
   for (const key of Object.keys(raw)) {
     if (key === 'redisUrl') {
-      problems.push(`${where}.redisUrl: a shared counter store is not available yet (counters are per process); remove redisUrl to accept per-process limits`);
+      problems.push(`${where}.redisUrl: not a per-rule setting in Parsec: set the top-level redisURL option (counters are shared through PostgreSQL anyway when the database is PostgreSQL)`);
     } else if (!FIELDS.includes(key)) {
       problems.push(`${where}: ${JSON.stringify(key)} is not one of its fields.${didYouMean(key, FIELDS)}`);
     }

@@ -1,3 +1,7 @@
+import type { IdempotencyOptions } from './idempotency-option.ts';
+import type { FilesAdapter, FilesAdapterOption } from '../files/adapter.ts';
+import type { FileUploadOptions } from '../files/policy.ts';
+
 /** Parse's `accountLockout`: failed logins in a row lock an account for a while. */
 export interface AccountLockoutPolicy {
   /** Minutes an account stays locked (fractions allowed, as in Parse). */
@@ -98,6 +102,8 @@ export interface ParsecConfig {
   readonly masterKeyIps: readonly string[];
   /** `postgres://…` for PostgreSQL, otherwise a directory for embedded PGlite. */
   readonly databaseURI: string;
+  /** Optional Redis for a cluster on PostgreSQL: shared rate-limit counters and invalidation messages. */
+  readonly redisURL: string | undefined;
   readonly cloud: string | undefined;
   /** Cloud code's Parse calls without useMasterKey/sessionToken act as the current caller (false: anonymous). */
   readonly cloudActsAsCaller: boolean;
@@ -118,14 +124,20 @@ export interface ParsecConfig {
   readonly allowCustomObjectId: boolean;
   /** Maximum number of sub-requests in one `/batch`. */
   readonly batchRequestLimit: number;
-  /** Request body limit in bytes. */
+  /** Request body limit in bytes (Parse: maxUploadSize); also the largest file an upload may store. */
   readonly maxRequestBytes: number;
+  /** Parse's `fileUpload`: who may upload which files. Absent: the defaults (users only, no active content). */
+  readonly fileUpload?: FileUploadOptions;
+  /** Where files are stored. Absent: the database; `{module: "fs"}`, another module, or an adapter object in code. */
+  readonly filesAdapter?: FilesAdapterOption | FilesAdapter;
   /** Nesting depth limit for `where` (`$or/$and/$nor`, sub-queries), for every caller. */
   readonly queryDepth: number;
   /** Limits on one client query's shape (include, sub-queries, lists, regular expressions). */
   readonly requestComplexity: RequestComplexity;
   /** Server-level rate limits, matched on the normalised path and effective method; [] turns them off. */
   readonly rateLimit: readonly RateLimitRule[];
+  /** Duplicate-request detection by X-Parse-Request-Id; undefined: off (Parse's default). */
+  readonly idempotencyOptions: IdempotencyOptions | undefined;
   /** Trust `X-Forwarded-For` for the client IP (only behind a proxy you control). */
   readonly trustProxy: boolean;
   /** Database connection pool size (PostgreSQL only). */

@@ -84,7 +84,6 @@ const table: Readonly<Record<string, UnsupportedOption>> = {
   nonMasterExplain: warn('explain and hint always need the master key in Parsec.'),
   enableSanitizedErrorResponse: error('error details would not be sanitised as configured', isTrue),
   enableExpressErrorHandler: warn('Parsec does not use Express.'),
-  idempotencyOptions: warn('duplicate requests (X-Parse-Request-Id) are not detected.'),
   middleware: error('the custom middleware, which may perform access checks, would not run'),
   requestContextMiddleware: error('the custom middleware, which may perform access checks, would not run'),
 
@@ -102,8 +101,6 @@ const table: Readonly<Record<string, UnsupportedOption>> = {
   directAccess: warn('Cloud Code requests follow Parsec\'s own routing.'),
 
   // Files.
-  fileUpload: error('file uploads would not be restricted as configured'),
-  filesAdapter: warn('files use Parsec\'s own storage.'),
   preserveFileName: warn('file names follow Parsec\'s rules.'),
 
   // Push, LiveQuery, GraphQL.

@@ -14,13 +14,20 @@ import { isTokenLinkPath, registerAccountEmailRoutes } from './routes/account-em
 import { registerBatchRoute } from './routes/batch.ts';
 import { registerClassRoutes } from './routes/classes.ts';
 import { registerFunctionRoutes } from './routes/functions.ts';
-import { registerAggregateRoute } from './routes/aggregate.ts';
+import { isFileDownload, registerFileRoutes, uploadBodyLimit } from './routes/files.ts';
+import { fileUploadRequest } from '../files/upload-body.ts';
 import { registerSchemaRoutes } from './routes/schemas.ts';
 import { registerSecurityRoute } from './routes/security.ts';
+import { registerAggregateRoute } from './routes/aggregate.ts';
 import { registerSessionRoutes } from './routes/sessions.ts';
 import { registerUserRoutes } from './routes/users.ts';
 import { parseJsonBody } from '../query/safe-json.ts';
+import { readiness } from './readiness.ts';
 import { abuseLimits } from '../security/abuse-limits.ts';
+import { allGuards, idempotencyGuard } from '../security/idempotency.ts';
+import { registerConfigRoutes } from './routes/config.ts';
+import { registerInstallationRoutes } from './routes/installations.ts';
+import { registerPurgeRoute } from './routes/purge.ts';
 
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
@@ -41,14 +48,20 @@ export function buildRouter(mountPaths: readonly string[]): Router {
   registerBatchRoute(router, mountPaths);
   registerFunctionRoutes(router);
   registerSecurityRoute(router);
+  registerInstallationRoutes(router);
+  registerConfigRoutes(router);
+  registerPurgeRoute(router);
   registerAggregateRoute(router);
+  registerFileRoutes(router);
   return router;
 }
 
 function send(reply: FastifyReply, response: ApiResponse): FastifyReply {
-  reply.code(response.status).headers(CORS_HEADERS).header('content-type', 'application/json; charset=utf-8');
+  // nosniff on every answer: a browser must never read a JSON error (or a file) as anything but its type.
+  reply.code(response.status).headers(CORS_HEADERS).header('content-type', 'application/json; charset=utf-8').header('x-content-type-options', 'nosniff');
   if (response.headers !== undefined) reply.headers(response.headers);
-  return reply.send(JSON.stringify(response.body));
+  // File downloads answer bytes, with their own content type among the response's headers.
+  return reply.send(Buffer.isBuffer(response.body) ? response.body : JSON.stringify(response.body));
 }
 
 /** Fastify's own failures (body too large, aborted upload…) in Parse's shapes, never as a 5xx. */
@@ -86,12 +99,16 @@ export function buildApp(services: Omit<Services, 'log' | 'mail'> & { mail?: Ema
     // Per-request access logs would cost more than the requests themselves; errors are logged with an id.
     logController: new LogController({ disableRequestLogging: true }),
     clientErrorHandler: answerClientError,
+    // A URL Fastify cannot decode (`/files/%E0%A4%A`) would otherwise get Fastify's own body, not Parse's.
+    frameworkErrors: (error, _request, reply) => {
+      void send(reply, transportError(error, config.maxRequestBytes));
+    },
   });
   const withLog: Services = { ...services, log: app.log, mail: services.mail ?? loggingEmailAdapter(app.log) };
   const mount = config.mountPath;
   const serverPath = new URL(config.serverURL).pathname.replace(/\/$/, '');
   const router = buildRouter([...new Set([mount, serverPath])]);
-  router.guardWith(abuseLimits(config, services.cloud.rateLimits));
+  router.guardWith(allGuards(abuseLimits(config, services.cloud.rateLimits), idempotencyGuard(config.idempotencyOptions, services.driver)));
   const authenticate = createAuthenticator(config, services.sessions, services.roles);
 
   app.removeAllContentTypeParsers();
@@ -108,9 +125,14 @@ export function buildApp(services: Omit<Services, 'log' | 'mail'> & { mail?: Ema
     const rawPath = request.url.split('?', 1)[0] ?? '';
     const path = rawPath.slice(mount.length) || '/';
     if (request.method === 'GET' && /^\/health\/?$/.test(path)) return send(reply, { status: 200, body: { status: 'ok' } });
+    if (request.method === 'GET' && /^\/ready\/?$/.test(path)) return send(reply, await readiness(withLog));
     try {
-      const extracted = extractRequest(request.method, request.headers, parseJsonBody(request.body as Buffer | undefined));
-      const auth = isTokenLinkPath(path) ? ANONYMOUS : await authenticate(extracted.credentials, request.ip, path);
+      const extracted =
+        fileUploadRequest(request.method, path, request.headers, request.body as Buffer | undefined) ??
+        extractRequest(request.method, request.headers, parseJsonBody(request.body as Buffer | undefined));
+      // A file URL is a bearer URL, as in Parse: downloads need no keys (the app id is in the path).
+      const anonymous = isTokenLinkPath(path) || isFileDownload(request.method, path);
+      const auth = anonymous ? ANONYMOUS : await authenticate(extracted.credentials, request.ip, path);
       const client: ClientInfo = {
         ip: request.ip,
         headers: scrubHeaders(request.headers),
@@ -128,5 +150,7 @@ export function buildApp(services: Omit<Services, 'log' | 'mail'> & { mail?: Ema
   };
   app.all(mount, handle);
   app.all(`${mount}/*`, handle);
+  // Uploads may use the JS SDK's base64 JSON form, a third larger than the file maxRequestBytes allows.
+  app.all(`${mount}/files/*`, { bodyLimit: uploadBodyLimit(config.maxRequestBytes) }, handle);
   return { app, services: withLog, router };
 }

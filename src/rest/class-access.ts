@@ -13,7 +13,8 @@ export type Operation = 'find' | 'get' | 'count' | 'create' | 'update' | 'delete
 export function assertClassServed(caller: Caller, className: string, operation: Operation): void {
   const plugin = caller.services.plugins.get(className);
   const master = caller.auth.kind === 'master' || caller.auth.kind === 'readOnlyMaster';
-  if (className.startsWith('_') && (plugin?.operations.has(operation) !== true || (plugin.masterOnly === true && !master))) {
+  const masterOnly = plugin?.masterOnly === true || plugin?.masterOnlyOperations?.has(operation) === true;
+  if (className.startsWith('_') && (plugin?.operations.has(operation) !== true || (masterOnly && !master))) {
     throw new ParseError(ErrorCode.OPERATION_FORBIDDEN, `Clients aren't allowed to perform the ${operation} operation on the ${className} collection.`);
   }
   assertClassName(className);

@@ -7,6 +7,13 @@ import type { Operation } from './class-access.ts';
 import type { JsonRecord } from './encode.ts';
 import type { Caller } from './services.ts';
 
+/** The object a create turns out to name, and the body to update it with. */
+export interface ExistingObject {
+  readonly objectId: string;
+  readonly createdAt: string;
+  readonly body: unknown;
+}
+
 /** A write after a plugin prepared it: the public fields, and server-owned columns clients never name. */
 export interface PreparedWrite {
   readonly write: ObjectWrite;
@@ -24,8 +31,18 @@ export interface ClassPlugin {
   readonly operations: ReadonlySet<Operation>;
   /** Only the master key (and read-only master key) may use those operations; everyone else gets 119. */
   readonly masterOnly?: boolean;
-  /** Extra row restriction for a non-master caller, compiled into the same statement as the ACL check. */
-  rowFilter?(auth: AuthContext, mode: 'read' | 'write'): Condition | undefined;
+  /** Operations only the master key may use although clients may use the others (`_Installation`: find, count, delete). */
+  readonly masterOnlyOperations?: ReadonlySet<Operation>;
+  /**
+   * Extra row restriction for a non-master caller, compiled into the same statement as the ACL check. A
+   * read says which operation it serves (a sub-query is a `find`), so a class can allow reads by id only.
+   */
+  rowFilter?(auth: AuthContext, mode: 'read' | 'write', operation?: 'find' | 'get' | 'count'): Condition | undefined;
+  /**
+   * A create that names an object already stored (a device registering again) becomes an update of that
+   * object, with the caller's write permission; undefined creates as usual. Runs before any trigger.
+   */
+  existingForCreate?(caller: Caller, body: unknown): Promise<ExistingObject | undefined>;
   prepareCreate?(caller: Caller, write: ObjectWrite, objectId: string): Promise<PreparedWrite>;
   /** Runs in the create's transaction; what it returns is added to the create response. */
   afterCreate?(caller: Caller, db: Driver, objectId: string, write: ObjectWrite): Promise<JsonRecord | undefined>;

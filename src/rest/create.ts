@@ -9,15 +9,21 @@ import { assertClassServed, assertMayUseMissingClass } from './class-access.ts';
 import { WriteTriggers } from '../cloud/write-triggers.ts';
 import { newObjectId } from './object-id.ts';
 import { readStored } from './stored.ts';
+import { update } from './update.ts';
 import { applyRelationWrites } from './relations.ts';
 import { assertRequiredFields, fieldsToAdd, withDefaults } from './schema-check.ts';
 import type { ClassPlugin } from './class-plugin.ts';
 import type { JsonRecord } from './encode.ts';
 import type { Caller } from './services.ts';
 
+/** Marks a create that updated an existing object instead (a device registering again): 200, no Location. */
+export const UPDATED_EXISTING: unique symbol = Symbol('updatedExisting');
+
 export interface Created extends JsonRecord {
   readonly objectId: string;
   readonly createdAt: string;
+  /** A symbol key, so the marker never reaches a response body. */
+  readonly [UPDATED_EXISTING]?: true;
 }
 
 /** A unique index refused the row: the class may say which field (202 username, 203 email), else 137. */
@@ -96,6 +102,11 @@ export async function create(caller: Caller, className: string, body: unknown): 
   // nothing from validation or uniqueness errors (no account enumeration through sign-up).
   if (current === undefined) assertMayUseMissingClass(caller, className);
   else caller.access.assertCreate(className, false);
+  const existing = current === undefined ? undefined : await plugin?.existingForCreate?.(caller, body);
+  if (existing !== undefined) {
+    const updated = await update(caller, className, existing.objectId, existing.body);
+    return { ...updated, objectId: existing.objectId, createdAt: existing.createdAt, [UPDATED_EXISTING]: true };
+  }
   const writeOptions = { isCreate: true, allowCustomObjectId: config.allowCustomObjectId };
   let parsed = withDefaults(current, parseWrite(body, writeOptions));
   const triggers = WriteTriggers.forSave(caller, className);

@@ -1,4 +1,5 @@
 import type { AuthContext } from '../auth/context.ts';
+import type { InvalidationBus } from '../cluster/invalidation.ts';
 import type { CloudRuntime } from '../cloud/runtime.ts';
 import type { ClientInfo } from '../http/client-info.ts';
 import type { ParsecConfig } from '../config/types.ts';
@@ -7,6 +8,7 @@ import type { AccessPlan } from '../security/access.ts';
 import type { Driver } from '../storage/driver.ts';
 import type { EmailAdapter } from '../users/email.ts';
 import type { PrivilegeLedger } from '../security/ledger.ts';
+import type { FilesAdapter } from '../files/adapter.ts';
 import type { RoleStore } from '../security/role-store.ts';
 import type { SessionStore } from '../users/session-store.ts';
 import type { UserCache } from '../users/user-cache.ts';
@@ -38,6 +40,10 @@ export interface Services {
   readonly cloud: CloudRuntime;
   /** Where privileged requests and escalations are recorded. */
   readonly ledger: PrivilegeLedger;
+  /** How this node hears of other nodes' changes; `trusted` is false while it may be missing some. */
+  readonly invalidation: InvalidationBus;
+  /** Where uploaded files are stored (`filesAdapter`; the database by default). */
+  readonly files: FilesAdapter;
 }
 
 /** One caller's view of the services: every use case takes this, so none can run without a caller. */

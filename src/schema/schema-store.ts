@@ -1,3 +1,4 @@
+import { LocalBus, type InvalidationBus } from '../cluster/invalidation.ts';
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import type { Driver, SqlExecutor } from '../storage/driver.ts';
 import {
@@ -61,14 +62,51 @@ export function sameType(a: FieldType, b: FieldType): boolean {
  */
 export class SchemaStore {
   private readonly cache = new Map<string, ClassSchema>();
+  private closed = false;
 
-  private constructor(private readonly driver: Driver) {}
+  private constructor(
+    private readonly driver: Driver,
+    private readonly bus: InvalidationBus,
+  ) {}
 
-  static async open(driver: Driver): Promise<SchemaStore> {
-    const store = new SchemaStore(driver);
+  /**
+   * Loads every class. A change another node makes reaches this cache when it commits (the class is read
+   * again); after a gap in the invalidation channel every class is read again.
+   */
+  static async open(driver: Driver, bus: InvalidationBus = new LocalBus()): Promise<SchemaStore> {
+    const store = new SchemaStore(driver, bus);
     await driver.query(SCHEMA_TABLE_DDL);
     await store.reload();
+    bus.subscribe({
+      apply: (event) => {
+        if (event.kind === 'schema') store.refreshInBackground(() => store.refresh(event.className));
+      },
+      reset: () => store.refreshInBackground(() => store.reload()),
+    });
     return store;
+  }
+
+  /** A refresh that fails (the database is down) is tried again until it succeeds or the store closes. */
+  private refreshInBackground(work: () => Promise<void>, delayMs = 0): void {
+    const timer = setTimeout(() => {
+      work().catch(() => {
+        if (!this.closed) this.refreshInBackground(work, Math.min(Math.max(delayMs * 2, 100), 2_000));
+      });
+    }, delayMs);
+    timer.unref();
+  }
+
+  /** Stops background refreshes (the server is closing). */
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Reads one class again, after another node changed or dropped it. */
+  private async refresh(className: string): Promise<void> {
+    const { rows } = await this.driver.query<{ schema: StoredSchema }>('SELECT "schema" FROM "_SCHEMA" WHERE "className" = $1::text', [className]);
+    const row = rows[0];
+    if (row === undefined) this.cache.delete(className);
+    else this.cache.set(className, toClassSchema(className, row.schema));
   }
 
   async reload(): Promise<void> {
@@ -97,6 +135,8 @@ export class SchemaStore {
       'INSERT INTO "_SCHEMA" ("className", "schema") VALUES ($1::text, $2::jsonb) ON CONFLICT ("className") DO UPDATE SET "schema" = EXCLUDED."schema"',
       [schema.className, JSON.stringify(toStored(schema))],
     );
+    // In the same transaction: the other nodes read the class again when (and only if) it commits.
+    await this.bus.publish(tx, { kind: 'schema', className: schema.className });
   }
 
   /**
@@ -231,6 +271,7 @@ export class SchemaStore {
       }
       await tx.query(`DROP TABLE IF EXISTS ${ident(className)}`);
       await tx.query('DELETE FROM "_SCHEMA" WHERE "className" = $1::text', [className]);
+      await this.bus.publish(tx, { kind: 'schema', className });
     });
     db.afterCommit(() => this.cache.delete(className));
   }

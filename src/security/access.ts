@@ -111,14 +111,14 @@ class ClientPlan implements AccessPlan {
     this.write = { type: 'access', column: '_wperm', principals: entries };
   }
 
-  private rowFilter(className: string, mode: 'read' | 'write'): Condition | undefined {
-    return this.sources.plugins.get(className)?.rowFilter?.(this.auth, mode);
+  private rowFilter(className: string, mode: 'read' | 'write', operation?: ReadOperation): Condition | undefined {
+    return this.sources.plugins.get(className)?.rowFilter?.(this.auth, mode, operation);
   }
 
   readFilter(className: string, operation: ReadOperation = 'find'): Condition {
     const schema = this.sources.schemaOf(className);
     const grant = grantFor(schema?.classLevelPermissions ?? DEFAULT_CLP, this.auth, operation, className);
-    return combine(this.read, this.rowFilter(className, 'read'), pointerCondition(grant, schema, this.auth));
+    return combine(this.read, this.rowFilter(className, 'read', operation), pointerCondition(grant, schema, this.auth));
   }
 
   writeFilter(className: string, operation: WriteOperation, addsFields = false): Condition {

@@ -33,9 +33,9 @@ export function rolePlugin(roles: RoleStore): ClassPlugin {
       return Promise.resolve({ write, internal: [] });
     },
 
-    afterCreate(_caller, db) {
-      roles.invalidate(db);
-      return Promise.resolve(undefined);
+    async afterCreate(_caller, db) {
+      await roles.invalidate(db);
+      return undefined;
     },
 
     prepareUpdate(_caller, _objectId, write) {
@@ -46,13 +46,11 @@ export function rolePlugin(roles: RoleStore): ClassPlugin {
     },
 
     afterUpdate(_caller, db) {
-      roles.invalidate(db);
-      return Promise.resolve();
+      return roles.invalidate(db);
     },
 
     afterDelete(_caller, db) {
-      roles.invalidate(db);
-      return Promise.resolve();
+      return roles.invalidate(db);
     },
 
     uniqueViolation(constraint) {

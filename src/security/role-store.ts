@@ -1,6 +1,7 @@
+import { LocalBus, type InvalidationBus } from '../cluster/invalidation.ts';
 import type { Driver } from '../storage/driver.ts';
 
-/** How long one node trusts a user's expanded roles without asking the database again (changes on this node clear it at once). */
+/** The longest one node trusts a user's expanded roles without asking the database again (any role change clears it at once, on every node). */
 const CACHE_MS = 30_000;
 const CACHE_LIMIT = 10_000;
 
@@ -26,19 +27,26 @@ SELECT coalesce(array_agg(DISTINCT "name" ORDER BY "name"), '{}'::text[]) FROM h
 const EXPAND_ROLES = `SELECT ${roleNamesOf('$1::text')} AS "roles"`;
 
 /**
- * Role expansion per user, cached. Any change to any role clears the whole cache (role writes are rare,
- * and a change deep in the hierarchy affects users it never names). A generation counter keeps a lookup
- * that started before a change from caching its stale answer after it.
+ * Role expansion per user, cached. Any change to any role clears the whole cache, on this node at once and
+ * on the others through the invalidation bus when it commits (role writes are rare, and a change deep in the
+ * hierarchy affects users it never names). A generation counter keeps a lookup that started before a change
+ * from caching its stale answer after it; while the bus cannot be trusted the cache is not read.
  */
 export class RoleStore {
   private readonly cache = new Map<string, { roles: readonly string[]; cachedAt: number }>();
   private generation = 0;
 
-  constructor(private readonly driver: Driver) {}
+  constructor(
+    private readonly driver: Driver,
+    private readonly bus: InvalidationBus = new LocalBus(),
+  ) {
+    const clear = (): void => this.clear();
+    bus.subscribe({ apply: (event) => event.kind === 'roles' && clear(), reset: clear });
+  }
 
   async rolesOf(userId: string): Promise<readonly string[]> {
     const now = Date.now();
-    const hit = this.cache.get(userId);
+    const hit = this.bus.trusted ? this.cache.get(userId) : undefined;
     if (hit !== undefined && now - hit.cachedAt < CACHE_MS) return hit.roles;
     const generation = this.generation;
     const { rows } = await this.driver.query<{ roles: string[] | null }>(EXPAND_ROLES, [userId]);
@@ -60,14 +68,16 @@ export class RoleStore {
     return roles;
   }
 
-  /** Forgets every expansion, now and again when the writing transaction commits. */
-  invalidate(db: Driver): void {
-    const clear = (): void => {
-      this.generation += 1;
-      this.cache.clear();
-    };
-    clear();
-    db.afterCommit(clear);
+  private clear(): void {
+    this.generation += 1;
+    this.cache.clear();
+  }
+
+  /** Forgets every expansion, now and again when the writing transaction commits, here and on every node. */
+  async invalidate(db: Driver): Promise<void> {
+    this.clear();
+    db.afterCommit(() => this.clear());
+    await this.bus.publish(db, { kind: 'roles' });
   }
 
   private remember(userId: string, roles: readonly string[], now: number): void {

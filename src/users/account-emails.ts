@@ -108,7 +108,7 @@ export async function verifyEmail(services: Services, token: unknown): Promise<R
     const userId = await consumeToken(db, 'emailVerification', token);
     if (userId === undefined) throw new ParseError(ErrorCode.OTHER_CAUSE, 'Invalid or expired verification link.');
     await db.query('UPDATE "_User" SET "emailVerified" = TRUE WHERE "objectId" = $1::text', [userId]);
-    services.users.forget(db, userId);
+    await services.users.forget(db, userId);
   });
   return {};
 }

@@ -38,8 +38,7 @@ export function sessionPlugin(sessions: SessionStore): ClassPlugin {
     },
 
     afterDelete(_caller, db, objectId) {
-      sessions.forgetSession(db, objectId);
-      return Promise.resolve();
+      return sessions.forgetSession(db, objectId);
     },
   };
 }

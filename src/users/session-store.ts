@@ -1,6 +1,7 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import { newObjectId } from '../rest/object-id.ts';
 import type { Driver, SqlExecutor } from '../storage/driver.ts';
+import { LocalBus, type Invalidation, type InvalidationBus } from '../cluster/invalidation.ts';
 import { roleNamesOf, type RoleStore } from '../security/role-store.ts';
 import { hashToken, newSessionToken } from './tokens.ts';
 
@@ -36,18 +37,28 @@ const invalidToken = (): ParseError => new ParseError(ErrorCode.INVALID_SESSION_
 
 /**
  * Sessions by token hash. A cold lookup is one indexed query; a warm one none. Every way a session ends
- * on this node (logout, delete, password change, user deletion) removes it from the cache at once, and
- * the cache never outlives the session's expiry. Other nodes are told by the scale-out work (issue 8);
- * until then a node's cache trusts an entry for at most CACHE_MS.
+ * (logout, delete, password change, user deletion) removes it from this node's cache at once and, through
+ * the invalidation bus, from every other node's when the change commits; the cache never outlives the
+ * session's expiry, is bypassed while the bus cannot be trusted, and trusts an entry for at most CACHE_MS
+ * whatever happens. A generation counter keeps a lookup that raced an invalidation from caching what it read.
  */
 export class SessionStore {
   private readonly cache = new Map<string, { record: SessionRecord; cachedAt: number }>();
+  private generation = 0;
 
   constructor(
     private readonly driver: Driver,
     private readonly policy: SessionPolicy,
     private readonly roles: RoleStore,
-  ) {}
+    private readonly bus: InvalidationBus = new LocalBus(),
+  ) {
+    bus.subscribe({
+      apply: (event) => {
+        if (event.kind === 'sessions') this.sweep(matcher(event));
+      },
+      reset: () => this.sweep(() => true),
+    });
+  }
 
   private expiryFrom(now: number): Date | null {
     return this.policy.expireInactiveSessions ? new Date(now + this.policy.sessionLength * 1000) : null;
@@ -82,11 +93,12 @@ export class SessionStore {
     if (typeof token !== 'string' || !TOKEN_SHAPE.test(token)) throw invalidToken();
     const hash = hashToken(token);
     const now = Date.now();
-    const hit = this.cache.get(hash);
+    const hit = this.bus.trusted ? this.cache.get(hash) : undefined;
     let record = hit !== undefined && now - hit.cachedAt < CACHE_MS ? hit.record : undefined;
     if (record === undefined) {
       // The user's roles come in the same statement, so a cold request costs one round trip, not two.
       const generation = this.roles.currentGeneration;
+      const sessionGeneration = this.generation;
       const { rows } = await this.driver.query<{ objectId: string; user: string | null; expiresAt: Date | null; restricted: boolean | null; roles: string[] | null }>(
         `SELECT s."objectId", s."user", s."expiresAt", s."restricted", ${roleNamesOf('s."user"')} AS "roles" FROM "_Session" AS s WHERE s."_session_token_hash" = $1::text`,
         [hash],
@@ -98,7 +110,7 @@ export class SessionStore {
       }
       record = { sessionId: row.objectId, userId: row.user, expiresAt: row.expiresAt, restricted: row.restricted === true };
       this.roles.learned(row.user, row.roles ?? [], generation);
-      this.remember(hash, record, now);
+      if (sessionGeneration === this.generation) this.remember(hash, record, now);
     }
     if (record.expiresAt !== null && record.expiresAt.getTime() <= now) {
       this.cache.delete(hash);
@@ -126,31 +138,50 @@ export class SessionStore {
     this.cache.set(hash, { record, cachedAt: now });
   }
 
-  /** Drops cached sessions matching `predicate`, now and again after the transaction commits. */
-  private forget(db: Driver, predicate: (record: SessionRecord) => boolean): void {
-    const sweep = (): void => {
-      for (const [hash, entry] of this.cache) if (predicate(entry.record)) this.cache.delete(hash);
-    };
-    sweep();
-    // A request running concurrently may re-cache the old row before the deletion commits.
-    db.afterCommit(sweep);
+  /** Drops cached sessions matching `predicate`; lookups in flight will not cache what they read. */
+  private sweep(predicate: (record: SessionRecord, hash: string) => boolean): void {
+    this.generation += 1;
+    for (const [hash, entry] of this.cache) if (predicate(entry.record, hash)) this.cache.delete(hash);
+  }
+
+  /**
+   * Forgets sessions here now and again after the transaction commits (a request running concurrently may
+   * re-cache the old row before the deletion commits), and tells the other nodes when it commits.
+   */
+  private async forget(db: Driver, event: Extract<Invalidation, { kind: 'sessions' }>): Promise<void> {
+    const predicate = matcher(event);
+    this.sweep(predicate);
+    db.afterCommit(() => this.sweep(predicate));
+    await this.bus.publish(db, event);
   }
 
   async deleteByToken(db: Driver, token: string): Promise<void> {
     const hash = hashToken(token);
     await db.query('DELETE FROM "_Session" WHERE "_session_token_hash" = $1::text', [hash]);
-    this.cache.delete(hash);
-    db.afterCommit(() => this.cache.delete(hash));
+    await this.forget(db, { kind: 'sessions', tokenHash: hash });
   }
 
   /** Deletes every session of a user, optionally keeping one (the one that changed the password). */
   async deleteForUser(db: Driver, userId: string, keepSessionId?: string): Promise<void> {
     await db.query('DELETE FROM "_Session" WHERE "user" = $1::text AND "objectId" IS DISTINCT FROM $2::text', [userId, keepSessionId ?? null]);
-    this.forget(db, (record) => record.userId === userId && record.sessionId !== keepSessionId);
+    await this.forget(db, keepSessionId === undefined ? { kind: 'sessions', userId } : { kind: 'sessions', userId, keepSessionId });
+  }
+
+  /** Every session was deleted (a purge of `_Session` or `_User`). */
+  async forgetAll(db: Driver): Promise<void> {
+    await this.forget(db, { kind: 'sessions' });
   }
 
   /** A session row was deleted through the generic pipeline. */
-  forgetSession(db: Driver, sessionId: string): void {
-    this.forget(db, (record) => record.sessionId === sessionId);
+  async forgetSession(db: Driver, sessionId: string): Promise<void> {
+    await this.forget(db, { kind: 'sessions', sessionId });
   }
+}
+
+/** Which cached sessions an invalidation names: every condition it gives must hold (the cache key is the token hash). */
+function matcher(event: Extract<Invalidation, { kind: 'sessions' }>): (record: SessionRecord, hash: string) => boolean {
+  return (record, hash) =>
+    (event.tokenHash === undefined || hash === event.tokenHash) &&
+    (event.sessionId === undefined || record.sessionId === event.sessionId) &&
+    (event.userId === undefined || (record.userId === event.userId && record.sessionId !== event.keepSessionId));
 }

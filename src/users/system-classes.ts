@@ -2,6 +2,7 @@ import type { SchemaStore } from '../schema/schema-store.ts';
 import type { FieldType } from '../schema/types.ts';
 import type { Driver } from '../storage/driver.ts';
 import { ONE_TIME_TOKEN_DDL } from './one-time-tokens.ts';
+import { INSTALLATION_CLASS, INSTALLATION_FIELDS } from '../installations/installation-class.ts';
 
 export const USER_CLASS = '_User';
 export const SESSION_CLASS = '_Session';
@@ -32,6 +33,7 @@ export const SYSTEM_CLASS_FIELDS: ReadonlyMap<string, ReadonlySet<string>> = new
   [USER_CLASS, new Set(USER_FIELDS.keys())],
   [SESSION_CLASS, new Set(SESSION_FIELDS.keys())],
   ['_Role', new Set(ROLE_FIELDS.keys())],
+  [INSTALLATION_CLASS, new Set(INSTALLATION_FIELDS.keys())],
 ]);
 
 /**

@@ -1,3 +1,4 @@
+import { LocalBus, type InvalidationBus } from '../cluster/invalidation.ts';
 import type { JsonRecord } from '../rest/encode.ts';
 import type { Driver } from '../storage/driver.ts';
 
@@ -9,16 +10,26 @@ const CACHE_LIMIT = 10_000;
  * Each user's own record as they see it, for `request.user` in cloud code: a function called with a
  * session would otherwise read the user on every call. Every write to a user on this node forgets that
  * user (now and again when its transaction commits), and a generation counter keeps a read that raced a
- * write from caching what it read. Other nodes are told by the scale-out work; until then an entry lives
- * at most CACHE_MS. Callers get a copy, so nothing they do changes the cache.
+ * write from caching what it read. Other nodes forget the user when the write commits (the invalidation bus);
+ * while the bus cannot be trusted the cache is not read, and an entry lives at most CACHE_MS whatever
+ * happens. Callers get a copy, so nothing they do changes the cache.
  */
 export class UserCache {
   private readonly entries = new Map<string, { user: JsonRecord; cachedAt: number }>();
   private generation = 0;
 
+  constructor(private readonly bus: InvalidationBus = new LocalBus()) {
+    bus.subscribe({
+      apply: (event) => {
+        if (event.kind === 'user') this.drop(event.userId);
+      },
+      reset: () => this.drop(undefined),
+    });
+  }
+
   async get(userId: string, load: () => Promise<JsonRecord>): Promise<JsonRecord> {
     const now = Date.now();
-    const hit = this.entries.get(userId);
+    const hit = this.bus.trusted ? this.entries.get(userId) : undefined;
     if (hit !== undefined && now - hit.cachedAt < CACHE_MS) return structuredClone(hit.user);
     const generation = this.generation;
     const user = await load();
@@ -32,12 +43,17 @@ export class UserCache {
     return user;
   }
 
-  forget(db: Driver, userId: string): void {
-    const drop = (): void => {
-      this.generation += 1;
-      this.entries.delete(userId);
-    };
-    drop();
-    db.afterCommit(drop);
+  /** undefined: every user. */
+  private drop(userId: string | undefined): void {
+    this.generation += 1;
+    if (userId === undefined) this.entries.clear();
+    else this.entries.delete(userId);
+  }
+
+  /** Forgets a user (undefined: every user) now and again when the writing transaction commits, here and on every node. */
+  async forget(db: Driver, userId: string | undefined): Promise<void> {
+    this.drop(userId);
+    db.afterCommit(() => this.drop(userId));
+    await this.bus.publish(db, userId === undefined ? { kind: 'user' } : { kind: 'user', userId });
   }
 }

@@ -167,7 +167,7 @@ export function userPlugin(config: ParsecConfig, sessions: SessionStore, users: 
     },
 
     async afterUpdate(caller, db, objectId, write) {
-      users.forget(db, objectId);
+      await users.forget(db, objectId);
       const email = newEmail(write);
       if (config.verifyUserEmails && email !== undefined) await sendVerificationEmail(caller.services, db, { objectId, email });
       if (!config.revokeSessionOnPasswordReset || topLevel(write, 'password') === undefined) return;
@@ -177,7 +177,7 @@ export function userPlugin(config: ParsecConfig, sessions: SessionStore, users: 
     },
 
     async afterDelete(_caller, db, objectId) {
-      users.forget(db, objectId);
+      await users.forget(db, objectId);
       await sessions.deleteForUser(db, objectId);
     },
 

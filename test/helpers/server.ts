@@ -28,6 +28,7 @@ export function testConfig(overrides: Partial<ParsecConfig> = {}): ParsecConfig 
     clientKeys: { javascriptKey: JS_KEY, restAPIKey: REST_KEY },
     masterKeyIps: ['127.0.0.1', '::1'],
     databaseURI: 'memory://',
+    redisURL: undefined,
     cloud: undefined,
     cloudActsAsCaller: true,
     requireFunctionAccess: true,
@@ -48,6 +49,7 @@ export function testConfig(overrides: Partial<ParsecConfig> = {}): ParsecConfig 
     // from 127.0.0.1 than an app's clients would make says so in its own overrides.
     requestComplexity: DEFAULT_REQUEST_COMPLEXITY,
     rateLimit: DEFAULT_RATE_LIMIT,
+    idempotencyOptions: undefined,
     trustProxy: false,
     databasePoolSize: 5,
     statementTimeoutMs: 10_000,

@@ -1,6 +1,6 @@
 import { parseFindOptions, parseGetOptions } from '../../query/parse-find.ts';
 import { isPlainObject } from '../../query/values.ts';
-import { create } from '../../rest/create.ts';
+import { create, UPDATED_EXISTING } from '../../rest/create.ts';
 import { destroy } from '../../rest/destroy.ts';
 import { find, get } from '../../rest/find.ts';
 import { update } from '../../rest/update.ts';
@@ -28,6 +28,7 @@ export function registerObjectRoutes(router: Router, base: string, fixedClass?: 
     })
     .add('POST', collection, async (request, params) => {
       const created = await create(request.caller, className(params), request.body);
+      if (created[UPDATED_EXISTING] === true) return ok(created);
       const location = `${request.caller.services.config.serverURL}${base}/${fixedClass === undefined ? `${encodeURIComponent(className(params))}/` : ''}${created.objectId}`;
       return { status: 201, body: created, headers: { location } };
     })
