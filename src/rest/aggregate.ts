@@ -43,6 +43,7 @@ export async function aggregate(caller: Caller, request: AggregateRequest): Prom
   assertMayAggregate(caller);
   assertClassServed(caller, request.className, 'find');
   const { schemas, driver } = caller.services;
+  await schemas.loadIfMissing(request.className, driver);
   const schema = schemas.get(request.className);
   if (schema === undefined) return { results: [] };
   checkFields(caller, request.className, request.where);

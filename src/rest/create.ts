@@ -97,6 +97,7 @@ export async function create(caller: Caller, className: string, body: unknown): 
   assertClassServed(caller, className, 'create');
   const { config, schemas, driver, plugins } = caller.services;
   const plugin = plugins.get(className);
+  await schemas.loadIfMissing(className, driver);
   const current = schemas.get(className);
   // The class-level permission decides before the body is even read: a caller who may not create learns
   // nothing from validation or uniqueness errors (no account enumeration through sign-up).

@@ -12,6 +12,7 @@ import type { Caller } from './services.ts';
 export async function destroy(caller: Caller, className: string, objectId: string): Promise<void> {
   assertClassServed(caller, className, 'delete');
   const { schemas, driver, plugins } = caller.services;
+  await schemas.loadIfMissing(className, driver);
   const schema = schemas.get(className);
   if (schema === undefined) throw new ParseError(ErrorCode.OBJECT_NOT_FOUND, 'Object not found.');
   const writeFilter = caller.access.writeFilter(className, 'delete');

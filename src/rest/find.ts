@@ -35,6 +35,7 @@ export async function find(caller: Caller, requested: FindQuery, operation: 'fin
   let query = requested;
   assertClassServed(caller, query.className, query.count ? 'count' : operation);
   const { schemas, driver } = caller.services;
+  await schemas.loadIfMissing(query.className, driver);
   const schema = schemas.get(query.className);
   if (schema === undefined) {
     assertMayUseMissingClass(caller, query.className);

@@ -25,6 +25,7 @@ export async function purge(caller: Caller, className: string): Promise<void> {
     throw new ParseError(ErrorCode.OPERATION_FORBIDDEN, `The ${className} collection cannot be purged.`);
   }
   assertClassName(className);
+  await services.schemas.loadIfMissing(className, services.driver);
   const schema = services.schemas.get(className);
   // Parse answers {} for a class that does not exist.
   if (schema === undefined) return;

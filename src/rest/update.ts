@@ -24,6 +24,7 @@ export async function update(caller: Caller, className: string, objectId: string
   assertClassServed(caller, className, 'update');
   const { schemas, driver, plugins } = caller.services;
   const plugin = plugins.get(className);
+  await schemas.loadIfMissing(className, driver);
   const current = schemas.get(className);
   if (current === undefined) notFound();
   // Class-level permission first, before the body is read.

@@ -119,6 +119,18 @@ export class SchemaStore {
     return this.cache.get(className);
   }
 
+  /**
+   * Reads a class this node does not know yet: another node may have created it a moment ago, before its
+   * message arrived. Called where a request names the class it works on; a class that really does not
+   * exist costs one indexed read (not cached, so it is found as soon as it is created).
+   */
+  async loadIfMissing(className: string, db: SqlExecutor = this.driver): Promise<void> {
+    // Not inside a transaction (a transactional /batch): a read beside it would wait forever for PGlite's
+    // one connection, and a read within it could cache a class that then rolls back.
+    if (db !== this.driver || this.cache.has(className)) return;
+    await this.refresh(className);
+  }
+
   all(): ClassSchema[] {
     return [...this.cache.values()].sort((a, b) => a.className.localeCompare(b.className));
   }
