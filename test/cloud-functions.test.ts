@@ -115,6 +115,33 @@ for (const engine of engines()) {
       assert.equal(restored.body.result.username, `bob-${engine}`, 'a master-key write is forgotten too');
     });
 
+    test('request.user is a full Parse.User of its own: what a handler does to it reaches no other call', async () => {
+      const updated = await call(server.url, `/users/${alice.objectId}`, {
+        method: 'PUT',
+        body: { profile: { list: ['a'], nested: { deep: 'x' } }, tags: ['t'] },
+        ...asUser(alice.sessionToken),
+      });
+      assert.equal(updated.status, 200, JSON.stringify(updated.body));
+      const me = await call(server.url, '/users/me', asUser(alice.sessionToken));
+      // The first call reads the record and caches it; the next ones build their user from the cache, after a handler tampered with its own.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const result = await call(server.url, '/functions/tamperWithUser', { method: 'POST', body: {}, ...asUser(alice.sessionToken) });
+        assert.equal(result.status, 200, JSON.stringify(result.body));
+        const seen = result.body.result;
+        assert.deepEqual(
+          { isUser: seen.isUser, existed: seen.existed, dirty: seen.dirty, sessionToken: seen.sessionToken, aclIsAcl: seen.aclIsAcl, createdAtIsDate: seen.createdAtIsDate },
+          { isUser: true, existed: true, dirty: false, sessionToken: alice.sessionToken, aclIsAcl: true, createdAtIsDate: true },
+        );
+        assert.equal(seen.json.objectId, alice.objectId);
+        assert.equal(seen.json.username, me.body.username, `call ${attempt}: the username is the stored one`);
+        assert.deepEqual(seen.json.ACL, me.body.ACL, `call ${attempt}: the ACL is the stored one`);
+        assert.equal(seen.json.createdAt, me.body.createdAt, `call ${attempt}: dates are the stored ones`);
+        assert.equal(seen.json.updatedAt, me.body.updatedAt);
+        assert.deepEqual(seen.json.profile, { list: ['a'], nested: { deep: 'x' } }, `call ${attempt}: nested objects are the stored ones`);
+        assert.deepEqual(seen.json.tags, ['t']);
+      }
+    });
+
     test('a malformed cloud context is refused with 107', async () => {
       const result = await call(server.url, '/functions/hello', { method: 'POST', body: {}, headers: { 'X-Parse-Cloud-Context': '{"a":' } });
       assert.equal(result.status, 400);

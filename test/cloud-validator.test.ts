@@ -52,7 +52,9 @@ const anonymous = (params: Record<string, unknown> = {}) => subject({ params });
 const loggedIn = (params: Record<string, unknown> = {}, roles: string[] = []) => subject({ params, user: userWith(), roles });
 const master = (params: Record<string, unknown> = {}) => subject({ params, master: true });
 
-async function refused(run: Promise<unknown>, message: string, code = VALIDATION_ERROR): Promise<void> {
+/** A refusal is always a rejected promise (an accepted call may be answered synchronously). */
+async function refused(run: unknown, message: string, code = VALIDATION_ERROR): Promise<void> {
+  assert.ok(run instanceof Promise, 'a refusal is a rejected promise, never a synchronous answer');
   await assert.rejects(run, (error: unknown) => {
     assert.ok(error instanceof ParseError, `expected a ParseError, got ${String(error)}`);
     assert.equal(error.message, message);
@@ -102,7 +104,7 @@ describe('validator functions', () => {
     await refused(runValidator(throws(new SdkError(141)), anonymous(), {}), '', 141);
     await refused(runValidator(throws({ code: 209, message: 'Invalid session token' }), anonymous(), {}), 'Invalid session token', 209);
     const own = new ParseError(101, 'Object not found.');
-    await assert.rejects(runValidator(throws(own), anonymous(), {}), (error) => error === own);
+    await assert.rejects(Promise.resolve(runValidator(throws(own), anonymous(), {})), (error) => error === own);
   });
 
   test('a string code is not a Parse code: Node errors refuse with 142', async () => {

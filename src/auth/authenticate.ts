@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { ParsecConfig } from '../config/types.ts';
 import { unauthorized } from '../errors/parse-error.ts';
 import { ANONYMOUS, MAINTENANCE, MASTER, READ_ONLY_MASTER, type AuthContext } from './context.ts';
@@ -16,7 +16,8 @@ export interface Credentials {
   readonly sessionToken: string | undefined;
 }
 
-const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+// One-shot hashing: about half the cost of a createHash object, on every request that sends a key.
+const digest = (value: string): Buffer => hash('sha256', value, 'buffer');
 
 /**
  * Compares against one configured secret in constant time: hashing first makes the lengths equal and

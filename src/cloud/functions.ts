@@ -5,7 +5,8 @@ import { decodeParams, encodeResult, userObject } from './objects.ts';
 import { enforceRateLimit } from './rate-limit.ts';
 import { logSafely, runInScope, toParseError } from './run-handler.ts';
 import type { CloudRuntime } from './runtime.ts';
-import { runValidator } from './validator.ts';
+import type { CloudFunction } from './registry.ts';
+import { runValidator, type ValidationSubject } from './validator.ts';
 
 export interface FunctionCall {
   readonly name: string;
@@ -16,6 +17,22 @@ export interface FunctionCall {
 
 function invalidFunction(name: string): ParseError {
   return new ParseError(ErrorCode.SCRIPT_FAILED, `Invalid function: "${name}"`);
+}
+
+interface Invocation {
+  readonly fn: CloudFunction;
+  readonly request: Record<string, unknown>;
+  readonly subject: ValidationSubject;
+}
+
+/**
+ * The validator, then the handler unless `skipWithMasterKey` applies: synchronous as long as both are, so
+ * that runInScope can answer without a timer or a promise race (see there).
+ */
+function validateAndRun({ fn, request, subject }: Invocation): unknown {
+  const outcome = runValidator(fn.validator, subject, request);
+  if (outcome instanceof Promise) return outcome.then((checked) => (checked.skipHandler ? undefined : fn.handler(request)));
+  return outcome.skipHandler ? undefined : fn.handler(request);
 }
 
 function isMasterAuth(caller: Caller): boolean {
@@ -34,13 +51,16 @@ export async function runFunction(runtime: CloudRuntime, caller: Caller, call: F
   const validator = fn.validator;
   if (typeof validator === 'object' && validator.internal === true && !call.fromCloud && !isMasterAuth(caller)) throw invalidFunction(call.name);
   // Counted before anything else runs, so a refused call costs the server as little as possible.
-  if (typeof validator === 'object') await enforceRateLimit(caller, runtime.rateLimits, `function:${call.name}`, validator.rateLimit, call.fromCloud);
+  if (typeof validator === 'object' && validator.rateLimit !== undefined) {
+    await enforceRateLimit(caller, runtime.rateLimits, `function:${call.name}`, validator.rateLimit, call.fromCloud);
+  }
   const client = caller.client ?? NO_CLIENT;
   const params = decodeParams(sdk, call.params) as Record<string, unknown>;
+  const user = userObject(sdk, caller);
   const request: Record<string, unknown> = {
     params,
     master: isMasterAuth(caller),
-    user: await userObject(sdk, caller),
+    user: user instanceof Promise ? await user : user,
     installationId: client.installationId,
     ip: client.ip,
     headers: { ...client.headers },
@@ -50,12 +70,9 @@ export async function runFunction(runtime: CloudRuntime, caller: Caller, call: F
   };
   const { config, log } = caller.services;
   try {
-    const result = await runInScope(sdk, caller, `function:${call.name}`, config.cloudTimeoutMs, async () => {
-      const roles = caller.auth.kind === 'user' ? caller.auth.roles : [];
-      const outcome = await runValidator(validator, { params, user: request.user as never, master: request.master as boolean, roles }, request);
-      if (outcome.skipHandler) return undefined;
-      return fn.handler(request);
-    });
+    const roles = caller.auth.kind === 'user' ? caller.auth.roles : [];
+    const subject: ValidationSubject = { params, user: request.user as ValidationSubject['user'], master: request.master as boolean, roles };
+    const result = await runInScope(sdk, caller, `function:${call.name}`, config.cloudTimeoutMs, validateAndRun, { fn, request, subject });
     return { result: encodeResult(sdk, result) };
   } catch (thrown) {
     const error = toParseError(thrown);

@@ -2,6 +2,7 @@ import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import { isPlainObject } from '../query/values.ts';
 import type { Caller } from '../rest/services.ts';
 import { readOwnUser } from '../users/login.ts';
+import { requestUser } from './request-user.ts';
 import type { ParseSdk } from './sdk.ts';
 
 /**
@@ -27,19 +28,12 @@ function notEncodable(why: string): ParseError {
  * JSON cannot carry (a cycle, a BigInt) is the function's error (141), found here rather than when the
  * response is written, where it would have been a 500.
  */
-export function encodeResult(sdk: ParseSdk, value: unknown, path: readonly object[] = []): unknown {
-  const ParseObject = sdk.Object as abstract new (...args: never[]) => { _toFullJSON(seen: unknown[]): unknown };
-  if (typeof value === 'bigint') throw notEncodable('it contains a BigInt');
-  // JSON would silently drop these; a function returning one has a bug its caller should hear about.
-  if (typeof value === 'function' || typeof value === 'symbol') throw notEncodable(`it contains a ${typeof value}`);
-  if (typeof value === 'object' && value !== null && path.includes(value)) throw notEncodable('it contains a cycle');
-  let encoded: unknown;
-  if (value instanceof ParseObject) encoded = value._toFullJSON([]);
-  else if (Array.isArray(value)) encoded = value.map((item: unknown) => encodeResult(sdk, item, [...path, value]));
-  else if (isPlainObject(value)) {
-    encoded = Object.fromEntries(Object.entries(value).map(([key, item]) => [key, encodeResult(sdk, item, [...path, value])]));
-  } else encoded = (sdk._encode as (v: unknown) => unknown)(value);
-  if (path.length === 0) {
+export function encodeResult(sdk: ParseSdk, value: unknown): unknown {
+  const state = { opaque: false };
+  const encoded = encodeValue(sdk, value, [], state);
+  // Plain values were checked on the way; what the SDK encoded (a Parse object's attributes) may still hold
+  // something JSON refuses, so only then is the whole result serialised once to find out.
+  if (state.opaque) {
     try {
       JSON.stringify(encoded);
     } catch (error) {
@@ -49,10 +43,33 @@ export function encodeResult(sdk: ParseSdk, value: unknown, path: readonly objec
   return encoded;
 }
 
-/** `request.user`: the caller's own user record as a `Parse.User` of this server's SDK, with its session. */
-export async function userObject(sdk: ParseSdk, caller: Caller): Promise<unknown> {
+function encodeValue(sdk: ParseSdk, value: unknown, path: readonly object[], state: { opaque: boolean }): unknown {
+  if (value === null || value === undefined || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (typeof value === 'bigint') throw notEncodable('it contains a BigInt');
+  // JSON would silently drop these; a function returning one has a bug its caller should hear about.
+  if (typeof value === 'function' || typeof value === 'symbol') throw notEncodable(`it contains a ${typeof value}`);
+  if (path.includes(value)) throw notEncodable('it contains a cycle');
+  const ParseObject = sdk.Object as abstract new (...args: never[]) => { _toFullJSON(seen: unknown[]): unknown };
+  if (value instanceof ParseObject) {
+    state.opaque = true;
+    return value._toFullJSON([]);
+  }
+  const inner = [...path, value];
+  if (Array.isArray(value)) return value.map((item: unknown) => encodeValue(sdk, item, inner, state));
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, encodeValue(sdk, item, inner, state)]));
+  state.opaque = true;
+  return (sdk._encode as (v: unknown) => unknown)(value);
+}
+
+/**
+ * `request.user`: the caller's own user record as a `Parse.User` of this server's SDK, with its session.
+ * Synchronous when the record is cached (the usual case: no promise, see runInScope).
+ */
+export function userObject(sdk: ParseSdk, caller: Caller): object | undefined | Promise<object | undefined> {
   const { auth } = caller;
   if (auth.kind !== 'user') return undefined;
-  const json = await caller.services.users.get(auth.userId, () => readOwnUser(caller, auth.userId));
-  return (sdk.Object as { fromJSON(json: unknown): unknown }).fromJSON({ ...json, className: '_User', sessionToken: auth.sessionToken });
+  const { users } = caller.services;
+  const cached = users.cached(auth.userId);
+  if (cached !== undefined) return requestUser(sdk, cached, auth.sessionToken);
+  return users.get(auth.userId, () => readOwnUser(caller, auth.userId)).then((json) => requestUser(sdk, json, auth.sessionToken));
 }

@@ -41,7 +41,7 @@ export class TriggerSession {
   private async baseRequest(trigger: CloudTrigger): Promise<Record<string, unknown>> {
     const { caller } = this;
     const client = caller.client ?? NO_CLIENT;
-    this.user ??= userObject(this.sdk, caller);
+    this.user ??= Promise.resolve(userObject(this.sdk, caller));
     return {
       triggerName: trigger.type,
       user: await this.user,

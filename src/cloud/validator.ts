@@ -47,6 +47,13 @@ export interface ValidationSubject {
 
 const refuse = (message: string): ParseError => new ParseError(ErrorCode.VALIDATION_ERROR, message);
 
+export interface ValidatorOutcome {
+  readonly skipHandler: boolean;
+}
+
+const PROCEED: ValidatorOutcome = Object.freeze({ skipHandler: false });
+const SKIP: ValidatorOutcome = Object.freeze({ skipHandler: true });
+
 /**
  * What Parse answers for a value a validator throws (`resolveError` with 142 / 'Validation failed.'): nothing
  * -> the default message; a string -> that message; a Parse error (duck-typed: an integer `code`, since the
@@ -73,21 +80,39 @@ export function validationError(thrown: unknown): ParseError {
 /**
  * Runs the validator; throws a ParseError when the call is refused. `skipHandler` is true when
  * `skipWithMasterKey` applies: the caller must then not run the handler (nor anything else of the trigger).
- * `null` is accepted like undefined, as Parse does.
+ * `null` is accepted like undefined, as Parse does. A refusal is always a rejected promise; an accepted call
+ * is answered synchronously when no check had anything to wait for (a function validator, a default,
+ * `options` or role list given as a function, the object forms of `fields`/`requireUserKeys`): under
+ * Node 20's AsyncLocalStorage every promise runs a hook, and most calls check only `requireUser`/`fields`.
  */
-export async function runValidator(
+export function runValidator(
   validator: Validator | null | undefined,
   subject: ValidationSubject,
   request: unknown,
-): Promise<{ skipHandler: boolean }> {
-  if (validator === undefined || validator === null) return { skipHandler: false };
+): ValidatorOutcome | Promise<ValidatorOutcome> {
+  if (validator === undefined || validator === null) return PROCEED;
+  if (typeof validator === 'function') return runValidatorFunction(validator, request);
+  const outcome: ValidatorOutcome = subject.master && Boolean(validator.skipWithMasterKey) ? SKIP : PROCEED;
+  if ((subject.master && !validator.validateMasterKey) || !hasChecks(validator)) return outcome;
+  let checking: Promise<void> | undefined;
   try {
-    if (typeof validator === 'function') {
-      await validator(request);
-      return { skipHandler: false };
-    }
-    if ((!subject.master || validator.validateMasterKey) && hasChecks(validator)) await checkOptions(validator, subject);
-    return { skipHandler: subject.master && Boolean(validator.skipWithMasterKey) };
+    checking = checkOptions(validator, subject);
+  } catch (thrown) {
+    return Promise.reject(validationError(thrown));
+  }
+  if (checking === undefined) return outcome;
+  return checking.then(
+    () => outcome,
+    (thrown: unknown) => {
+      throw validationError(thrown);
+    },
+  );
+}
+
+async function runValidatorFunction(validator: (request: unknown) => unknown, request: unknown): Promise<ValidatorOutcome> {
+  try {
+    await validator(request);
+    return PROCEED;
   } catch (thrown) {
     throw validationError(thrown);
   }
@@ -105,7 +130,8 @@ function hasChecks(options: ValidatorOptions): boolean {
   );
 }
 
-async function checkOptions(options: ValidatorOptions, subject: ValidationSubject): Promise<void> {
+/** The object form's checks, in Parse's order; a promise only when a step has something to wait for. */
+function checkOptions(options: ValidatorOptions, subject: ValidationSubject): Promise<void> | undefined {
   const caller = callerOf(subject);
   if ((options.requireUser || options.requireAnyUserRoles || options.requireAllUserRoles) && caller === undefined) {
     throw refuse('Validation failed. Please login to continue.');
@@ -113,9 +139,15 @@ async function checkOptions(options: ValidatorOptions, subject: ValidationSubjec
   if (options.requireMaster && !subject.master) {
     throw refuse('Validation failed. Master key is required to complete this request.');
   }
-  await checkFields(options.fields, subject);
-  await checkRoles(options, subject.roles);
-  await checkUserKeys(options.requireUserKeys, caller);
+  const fields = checkFields(options.fields, subject);
+  // No promise (nor closure) unless a step is asynchronous.
+  return fields === undefined ? checkAccount(options, subject, caller) : fields.then(() => checkAccount(options, subject, caller));
+}
+
+/** After `fields`: the roles, then `requireUserKeys`. */
+function checkAccount(options: ValidatorOptions, subject: ValidationSubject, caller: Attributes | undefined): Promise<void> | undefined {
+  const roles = checkRoles(options, subject.roles);
+  return roles === undefined ? checkUserKeys(options.requireUserKeys, caller) : roles.then(() => checkUserKeys(options.requireUserKeys, caller));
 }
 
 /** The session's user, or else a `_User` being created (sign-up), as Parse does. */
@@ -131,15 +163,23 @@ function requirePresent(key: string, value: unknown): void {
   if (value == null) throw refuse(`Validation failed. Please specify data for ${key}.`);
 }
 
-async function checkFields(fields: FieldSpecs | undefined, subject: ValidationSubject): Promise<void> {
-  if (!fields) return;
-  const { object, original, params } = subject;
+/** A field's value: the object's attribute (triggers) or the param (functions). */
+function readField({ object, params }: ValidationSubject, key: string): unknown {
   // Own properties only: a param named like an Object.prototype member is absent, not a function.
-  const read = (key: string): unknown => (object ? object.get(key) : Object.hasOwn(params, key) ? params[key] : undefined);
-  if (isList(fields)) {
-    for (const key of fields) requirePresent(key, read(key));
-    return;
-  }
+  return object ? object.get(key) : Object.hasOwn(params, key) ? params[key] : undefined;
+}
+
+/** `fields`: the list form is checked synchronously; the object form may wait for defaults and options. */
+function checkFields(fields: FieldSpecs | undefined, subject: ValidationSubject): Promise<void> | undefined {
+  if (!fields) return undefined;
+  if (!isList(fields)) return checkFieldOptions(fields, subject);
+  for (const key of fields) requirePresent(key, readField(subject, key));
+  return undefined;
+}
+
+async function checkFieldOptions(fields: Exclude<FieldSpecs, readonly string[]>, subject: ValidationSubject): Promise<void> {
+  const { object, original, params } = subject;
+  const read = (key: string): unknown => readField(subject, key);
   const optionChecks: Array<() => Promise<void>> = [];
   for (const [key, spec] of Object.entries(fields) as Array<[string, unknown]>) {
     // Parse reads a string here as the name of a required field (the startup check refuses it).
@@ -203,7 +243,12 @@ async function checkOption(field: FieldOptions, key: string, value: unknown): Pr
   }
 }
 
-async function checkRoles(options: ValidatorOptions, held: readonly string[]): Promise<void> {
+function checkRoles(options: ValidatorOptions, held: readonly string[]): Promise<void> | undefined {
+  if (!options.requireAnyUserRoles && !options.requireAllUserRoles) return undefined;
+  return checkRoleLists(options, held);
+}
+
+async function checkRoleLists(options: ValidatorOptions, held: readonly string[]): Promise<void> {
   const [anyOf, allOf] = await Promise.all([
     roleList(options.requireAnyUserRoles, 'requireAnyUserRoles'),
     roleList(options.requireAllUserRoles, 'requireAllUserRoles'),
@@ -225,15 +270,18 @@ async function roleList(spec: RoleNames | undefined, key: string): Promise<reado
   return names as readonly unknown[];
 }
 
-async function checkUserKeys(keys: FieldSpecs | undefined, caller: Attributes | undefined): Promise<void> {
-  if (!keys) return;
-  if (isList(keys)) {
-    for (const key of keys) {
-      if (caller === undefined) throw refuse('Please login to make this request.');
-      if (caller.get(key) == null) throw refuse(`Validation failed. Please set data for ${key} on your account.`);
-    }
-    return;
+/** `requireUserKeys`: the list form is checked synchronously; the object form may wait for its options. */
+function checkUserKeys(keys: FieldSpecs | undefined, caller: Attributes | undefined): Promise<void> | undefined {
+  if (!keys) return undefined;
+  if (!isList(keys)) return checkUserKeyOptions(keys, caller);
+  for (const key of keys) {
+    if (caller === undefined) throw refuse('Please login to make this request.');
+    if (caller.get(key) == null) throw refuse(`Validation failed. Please set data for ${key} on your account.`);
   }
+  return undefined;
+}
+
+async function checkUserKeyOptions(keys: Exclude<FieldSpecs, readonly string[]>, caller: Attributes | undefined): Promise<void> {
   // Object form: Parse applies only `options` (with `error`) to the caller's attributes.
   const optionChecks: Array<() => Promise<void>> = [];
   for (const [key, spec] of Object.entries(keys) as Array<[string, unknown]>) {

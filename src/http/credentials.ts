@@ -40,6 +40,11 @@ function basicAuth(headers: IncomingHttpHeaders): { appId?: string; masterKey?: 
   return { appId, masterKey: secret };
 }
 
+/** A credential: its header, else Basic auth's (`fallback`), else the SDK's body field. A function, not a closure made per request. */
+function pick(headers: IncomingHttpHeaders, fromBody: Readonly<Record<string, string | undefined>>, headerName: string, name: string, fallback?: string): string | undefined {
+  return header(headers, headerName) ?? fallback ?? fromBody[name];
+}
+
 export interface ExtractedRequest {
   readonly credentials: Credentials;
   /** The method after the SDK's `_method` override (POST only). */
@@ -72,18 +77,16 @@ export function extractRequest(method: string, headers: IncomingHttpHeaders, bod
     cleanBody = copy;
   }
   const basic = basicAuth(headers);
-  const pick = (headerName: string, name: string, fallback?: string): string | undefined =>
-    header(headers, headerName) ?? fallback ?? fromBody[name];
   const credentials: Credentials = {
-    appId: pick('x-parse-application-id', 'appId', basic.appId),
-    masterKey: pick('x-parse-master-key', 'masterKey', basic.masterKey),
+    appId: pick(headers, fromBody, 'x-parse-application-id', 'appId', basic.appId),
+    masterKey: pick(headers, fromBody, 'x-parse-master-key', 'masterKey', basic.masterKey),
     // Header only: no SDK sends it, so there is no body form to accept.
     maintenanceKey: header(headers, 'x-parse-maintenance-key'),
-    javascriptKey: pick('x-parse-javascript-key', 'javascriptKey', basic.javascriptKey),
-    restAPIKey: pick('x-parse-rest-api-key', 'restAPIKey'),
-    clientKey: pick('x-parse-client-key', 'clientKey'),
-    dotNetKey: pick('x-parse-windows-key', 'dotNetKey'),
-    sessionToken: pick('x-parse-session-token', 'sessionToken'),
+    javascriptKey: pick(headers, fromBody, 'x-parse-javascript-key', 'javascriptKey', basic.javascriptKey),
+    restAPIKey: pick(headers, fromBody, 'x-parse-rest-api-key', 'restAPIKey'),
+    clientKey: pick(headers, fromBody, 'x-parse-client-key', 'clientKey'),
+    dotNetKey: pick(headers, fromBody, 'x-parse-windows-key', 'dotNetKey'),
+    sessionToken: pick(headers, fromBody, 'x-parse-session-token', 'sessionToken'),
   };
   const installationId = header(headers, 'x-parse-installation-id') ?? (typeof client._InstallationId === 'string' ? client._InstallationId : undefined);
   return { credentials, method: effectiveMethod, body: cleanBody, installationId, bodyContext: client._context };

@@ -46,7 +46,15 @@ interface Route {
   readonly path: string;
   readonly pattern: RegExp;
   readonly names: readonly string[];
+  /** The literal first segment (`classes`, `functions`…), undefined when it is a parameter. */
+  readonly first: string | undefined;
   readonly handler: Handler;
+}
+
+/** `/functions/ping` → `functions`: the segment a route's literal first segment must equal for its pattern to match. */
+function firstSegment(path: string): string {
+  const end = path.indexOf('/', 1);
+  return path.slice(1, end < 0 ? path.length : end);
 }
 
 export const ok = (body: unknown): ApiResponse => ({ status: 200, body });
@@ -60,9 +68,14 @@ export class Router {
   private observer: DispatchObserver | undefined;
   private guard: DispatchGuard | undefined;
 
-  /** Called after every dispatched request (HTTP, batch sub-request or cloud code's), answered or refused. */
-  observe(observer: DispatchObserver): void {
+  /**
+   * Called after every dispatched request (HTTP, batch sub-request or cloud code's), answered or refused.
+   * Returns the observer it replaces (the bench switches the ledger off and back on with it).
+   */
+  observe(observer: DispatchObserver | undefined): DispatchObserver | undefined {
+    const previous = this.observer;
     this.observer = observer;
+    return previous;
   }
 
   /** Checked for every dispatched request, after its route is found and before its handler runs. */
@@ -80,13 +93,17 @@ export class Router {
         return '([^/]+)';
       })
       .join('/');
-    this.routes.push({ method, path, pattern: new RegExp(`^${source}/?$`), names, handler });
+    const first = firstSegment(path);
+    this.routes.push({ method, path, pattern: new RegExp(`^${source}/?$`), names, first: first.startsWith(':') ? undefined : first, handler });
     return this;
   }
 
   async dispatch(request: ApiRequest): Promise<ApiResponse> {
     let pathMatched = false;
+    // Routes whose literal first segment differs cannot match: skipping them spares most pattern tests.
+    const first = firstSegment(request.path);
     for (const route of this.routes) {
+      if (route.first !== undefined && route.first !== first) continue;
       const match = route.pattern.exec(request.path);
       if (match === null) continue;
       pathMatched = true;

@@ -182,7 +182,21 @@ export function withReadFilter(plan: AccessPlan, readFilter: (className: string)
   };
 }
 
+type AccessServices = { readonly plugins: ClassPlugins; readonly schemas: { get(className: string): ClassSchema | undefined }; readonly config: { readonly protectedFields: Readonly<Record<string, ProtectedFieldRules>> } };
+
+/**
+ * A server's sources, made once per services object rather than per request: every request builds a plan,
+ * and making the `schemaOf` closure each time cost about as much as the rest of it (under tsx, which keeps
+ * function names, making a named closure defines a property).
+ */
+const sourcesOf = new WeakMap<AccessServices, AccessSources>();
+
 /** The plan for a caller of a running server (its schema cache, plugins and options). */
-export function callerAccess(auth: AuthContext, services: { readonly plugins: ClassPlugins; readonly schemas: { get(className: string): ClassSchema | undefined }; readonly config: { readonly protectedFields: Readonly<Record<string, ProtectedFieldRules>> } }): AccessPlan {
-  return accessPlanFor(auth, { plugins: services.plugins, schemaOf: (className) => services.schemas.get(className), protectedFields: services.config.protectedFields });
+export function callerAccess(auth: AuthContext, services: AccessServices): AccessPlan {
+  let sources = sourcesOf.get(services);
+  if (sources === undefined) {
+    sources = { plugins: services.plugins, schemaOf: (className) => services.schemas.get(className), protectedFields: services.config.protectedFields };
+    sourcesOf.set(services, sources);
+  }
+  return accessPlanFor(auth, sources);
 }

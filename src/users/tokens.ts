@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** `r:` + 128 random bits as hex, the shape Parse SDKs expect of a revocable session token. */
 export function newSessionToken(): string {
@@ -10,5 +10,6 @@ export function newSessionToken(): string {
  * The token carries 128 bits of entropy, so a fast hash is enough (no salt or stretching needed).
  */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  // One-shot: every request with a session token hashes it.
+  return hash('sha256', token, 'hex');
 }
