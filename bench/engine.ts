@@ -3,6 +3,7 @@ import { probeCloudRoundTrip, type CloudRoundTrip } from './cloud-check.ts';
 import { measureDb, type DbInput, type DbMeasurement, type DbScenario, type Executor } from './db-limit.ts';
 import type { HashLimit, HashLimitRequest } from './hash-limit.ts';
 import { measureEnumeration, measureHttp, type EnumerationTiming, type HttpMeasurement, type HttpScenario, type ScenarioInput } from './http-load.ts';
+import { measureLedger, type LedgerRun } from './ledger-check.ts';
 import { progress } from './progress.ts';
 import type { CapturedResponses } from './responses.ts';
 import { captureResponses, checkSecured, seed, seedSecured, seedUsers, type SecuredCheck } from './seed.ts';
@@ -24,7 +25,7 @@ export interface SecurityRun {
 }
 
 /** The routes measured on Parsec alone, against the HTTP, database or hashing limit. */
-export type ParsecScenario = Exclude<HttpScenario, 'securedUser' | 'securedMaster' | CloudFunction>;
+export type ParsecScenario = Exclude<HttpScenario, 'securedUser' | 'securedMaster' | 'masterGet' | CloudFunction>;
 
 /** The cloud functions' calls, and what one call of each costs the server (the in-process proof). */
 export interface CloudRun {
@@ -38,6 +39,8 @@ export interface EngineRun {
   readonly security: SecurityRun;
   /** Cloud Code: `ping`, `guarded`, `cloudQuery` under load, and the traced single calls. */
   readonly cloud: CloudRun;
+  /** The privilege ledger's cost: a master get with the ledger off and on, and the records it wrote. */
+  readonly ledger: LedgerRun;
   readonly parsecPeakRssBytes: number | undefined;
   readonly dbLimit: Record<DbScenario, DbMeasurement>;
   /** Parsec's own password verification in loops, in Parsec's process, just before the logins. */
@@ -79,6 +82,7 @@ export async function benchEngine(
   let parsec: Record<ParsecScenario, HttpMeasurement>;
   let security: SecurityRun;
   let cloud: CloudRun;
+  let ledger: LedgerRun;
   let hashLimit: HashLimit;
   let enumerationTiming: EnumerationTiming;
   let sessionQueries: SessionQueries;
@@ -128,7 +132,12 @@ export async function benchEngine(
     const find = await measure('find');
     // Back to back, so the ratio compares the two under the same conditions.
     security = { user: await measure('securedUser'), master: await measure('securedMaster'), check: securedCheck };
+    // Off, on, on, off (see ledger-check.ts); before the creates, like the plain gets.
+    ledger = await measureLedger(engine, child, () => measure('masterGet'));
+    for (const problem of ledger.check.problems ?? []) progress(`FAILURE ${engine}: the privilege ledger: ${problem}`);
     const create = await measure('create');
+    // The creates grew BenchItem: statistics as a server up for a while would have them (see serve-parsec.ts).
+    await child.command('analyze');
     const me = await measure('me');
     const functions = {} as Record<CloudFunction, HttpMeasurement>;
     for (const name of CLOUD_FUNCTIONS) functions[name] = await measure(name);
@@ -159,7 +168,7 @@ export async function benchEngine(
       return measureDb(scenario, executor, input, settings);
     };
     const dbLimit = { get: await measure('get'), find: await measure('find'), insert: await measure('insert'), userGet: await measure('userGet') };
-    return { parsec, security, cloud, parsecPeakRssBytes, dbLimit, hashLimit, enumerationTiming, sessionQueries, sqlCheck: workloadSql.check, responses, ids, users };
+    return { parsec, security, cloud, ledger, parsecPeakRssBytes, dbLimit, hashLimit, enumerationTiming, sessionQueries, sqlCheck: workloadSql.check, responses, ids, users };
   } finally {
     await executor.close();
   }

@@ -5,9 +5,10 @@ import { CLIENT_HEADERS, MASTER_HEADERS, guardedParams, item, knownWrongLogin, p
 
 /**
  * `securedUser` / `securedMaster`: one and the same find on the ACL'd class, as the role-holding reader and
- * as the master. `ping`, `guarded`, `cloudQuery`: the cloud functions of bench/cloud/main.js.
+ * as the master. `ping`, `guarded`, `cloudQuery`: the cloud functions of bench/cloud/main.js. `masterGet`: the
+ * get with the master key, every one a privileged request the ledger records (ledger-check.ts).
  */
-export type HttpScenario = 'get' | 'find' | 'create' | 'me' | 'login' | 'securedUser' | 'securedMaster' | CloudFunction;
+export type HttpScenario = 'get' | 'find' | 'create' | 'me' | 'login' | 'securedUser' | 'securedMaster' | 'masterGet' | CloudFunction;
 
 export interface HttpMeasurement {
   /** Mean of autocannon's per-second request counts. */
@@ -56,6 +57,12 @@ function requestFor(scenario: HttpScenario, input: ScenarioInput): autocannon.Re
     case 'get':
       return {
         method: 'GET',
+        setupRequest: (request) => ({ ...request, path: paths.get(randomOf(input.ids)) }),
+      };
+    case 'masterGet':
+      return {
+        method: 'GET',
+        headers: { ...MASTER_HEADERS },
         setupRequest: (request) => ({ ...request, path: paths.get(randomOf(input.ids)) }),
       };
     case 'find':

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { DbMeasurement, DbScenario } from './db-limit.ts';
 import type { CloudRoundTrip } from './cloud-check.ts';
+import type { LedgerCheck } from './ledger-check.ts';
 import type { Engine, EngineRun, HttpLimitRun, LimitScenario } from './engine.ts';
 import type { HashLimit } from './hash-limit.ts';
 import type { EnumerationTiming, HttpMeasurement } from './http-load.ts';
@@ -46,6 +47,18 @@ export interface CloudReport extends Record<CloudFunction, CloudEntry> {
   readonly roundTrip: CloudRoundTrip;
 }
 
+/** The privilege ledger's cost: one and the same master-key get with the ledger off and on (off, on, on, off). */
+export interface LedgerEntry {
+  readonly off: readonly [HttpMeasurement, HttpMeasurement];
+  readonly on: readonly [HttpMeasurement, HttpMeasurement];
+  /** Mean requests/s on ÷ mean requests/s off (two windows each): 1.0 means recording costs the request nothing. */
+  readonly onVsOff: number;
+  /** The issue's: recording must not slow the request it describes by more than a few percent (≥ 0.95). */
+  readonly target: Target;
+  /** Every master request received while on left one row, none while off; `holds: false` fails the run. */
+  readonly check: LedgerCheck;
+}
+
 type TargetScenario = 'get' | 'find' | 'create';
 
 export interface Target {
@@ -59,6 +72,7 @@ export interface EngineReport {
   readonly parsec: Record<LimitScenario, ParsecEntry> & { readonly login: LoginEntry; readonly peakRssMB: number | null };
   readonly security: SecurityEntry;
   readonly cloud: CloudReport;
+  readonly ledger: LedgerEntry;
   readonly dbLimit: Record<DbScenario, DbMeasurement>;
   readonly hashLimit: HashLimit;
   readonly enumerationTiming: EnumerationTiming;
@@ -110,6 +124,13 @@ function cloudReport(run: EngineRun, http: HttpLimitRun): CloudReport {
   };
 }
 
+function ledgerReport(run: EngineRun): LedgerEntry {
+  const { off, on, check } = run.ledger;
+  const total = (windows: readonly HttpMeasurement[]): number => windows.reduce((sum, window) => sum + window.requestsPerSec, 0);
+  const onVsOff = ratio(total(on), total(off));
+  return { off, on, onVsOff, target: target('master-key get with the ledger ≥ 95% of the same get without it', onVsOff, 0.95), check };
+}
+
 export function engineReport(engine: Engine, run: EngineRun, http: HttpLimitRun): EngineReport {
   const entry = (scenario: LimitScenario): ParsecEntry => {
     const measured = run.parsec[scenario];
@@ -124,6 +145,7 @@ export function engineReport(engine: Engine, run: EngineRun, http: HttpLimitRun)
     parsec: { get: entry('get'), find: entry('find'), create: entry('create'), me: entry('me'), login, peakRssMB: megabytes(run.parsecPeakRssBytes) },
     security: { user: run.security.user, master: run.security.master, userVsMaster: ratio(run.security.user.requestsPerSec, run.security.master.requestsPerSec), check: run.security.check },
     cloud: cloudReport(run, http),
+    ledger: ledgerReport(run),
     dbLimit: run.dbLimit,
     hashLimit: run.hashLimit,
     enumerationTiming: run.enumerationTiming,
@@ -135,11 +157,15 @@ export function engineReport(engine: Engine, run: EngineRun, http: HttpLimitRun)
 
 /**
  * Every error or non-2xx anywhere: the numbers of a run with failures mean nothing. And a cloud function's
- * `Parse.Query` that is not the one in-process find it should be (an HTTP round trip in disguise).
+ * `Parse.Query` that is not the one in-process find it should be (an HTTP round trip in disguise), or a
+ * privilege ledger that did not write one record per master request (its cost would be understated).
  */
 export function failures(label: string, run: EngineRun | HttpLimitRun): string[] {
   const found: string[] = [];
-  const http = 'measurements' in run ? run.measurements : { ...run.parsec, securedUser: run.security.user, securedMaster: run.security.master, ...run.cloud.measurements };
+  const http =
+    'measurements' in run
+      ? run.measurements
+      : { ...run.parsec, securedUser: run.security.user, securedMaster: run.security.master, ledgerOff1: run.ledger.off[0], ledgerOn1: run.ledger.on[0], ledgerOn2: run.ledger.on[1], ledgerOff2: run.ledger.off[1], ...run.cloud.measurements };
   for (const [scenario, m] of Object.entries(http)) {
     if (m.errors > 0 || m.non2xx > 0) found.push(`${label} ${scenario}: ${m.errors} errors, ${m.non2xx} non-2xx responses`);
   }
@@ -152,6 +178,7 @@ export function failures(label: string, run: EngineRun | HttpLimitRun): string[]
     const { unexpected, errors } = run.enumerationTiming;
     if (unexpected > 0 || errors > 0) found.push(`${label} enumeration timing: ${errors} errors, ${unexpected} responses other than 404 {code: 101}`);
     for (const problem of run.cloud.roundTrip.problems ?? []) found.push(`${label} cloud round trip: ${problem}`);
+    for (const problem of run.ledger.check.problems ?? []) found.push(`${label} privilege ledger: ${problem}`);
   }
   return found;
 }

@@ -32,9 +32,10 @@ async function runCleanups(): Promise<void> {
 /** A generous bound on the whole run, so a hang anywhere still ends the process (and its children). */
 function startWatchdog(settings: BenchSettings): void {
   // HTTP limit: 7 routes (4 REST, 3 cloud functions). Per engine: 5 Parsec routes, the secured find (as a
-  // user, as the master), 3 cloud functions, the hashing limit, the enumeration check (counted twice: its
-  // one-connection pass is a fixed count of hashes) and 4 database statements.
-  const measurements = 7 + 2 * 16;
+  // user, as the master), the master get (ledger off, on, on, off), 3 cloud functions, the hashing limit,
+  // the enumeration check (counted twice: its one-connection pass is a fixed count of hashes) and 4
+  // database statements.
+  const measurements = 7 + 2 * 20;
   const limitMs = (measurements * (settings.warmupSec + settings.durationSec + 5) + 600) * 1000;
   setTimeout(() => {
     progress(`watchdog: the run exceeded ${Math.round(limitMs / 1000)} s, aborting`);

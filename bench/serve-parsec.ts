@@ -5,7 +5,9 @@
  * Extra commands:
  * - `analyze` refreshes planner statistics after seeding, as autovacuum (PostgreSQL) or Parsec's own
  *   periodic VACUUM ANALYZE (PGlite) would in a server that has been up a while. Without it the planner
- *   sees a freshly filled table as empty and plans the find differently (see bench/README.md);
+ *   sees a freshly filled table as empty and plans the find differently (see bench/README.md). On PGlite,
+ *   Parsec's own periodic ANALYZE is switched off in this child (see `withoutPeriodicAnalyze`): the bench
+ *   refreshes the statistics with this command between measurements instead;
  * - `traceStart` / `traceStop` record every statement Parsec sends in between, text and bound parameters
  *   (in order, duplicates kept, transactions included), for counting what one request costs and for taking
  *   the database limit's statements from Parsec itself; only used while no load is applied, so the driver
@@ -18,10 +20,16 @@
  *   HTTP request this process sends (node:http and fetch, through their diagnostics channels): the proof
  *   that a cloud function's `Parse.Query` is dispatched in process, not as an HTTP round trip in disguise.
  *   Only used while no load is applied.
+ * - `ledger` switches the privilege ledger off (`{on: false}`: the router dispatches without its observer) or
+ *   back on (the observer Parsec installed); `ledgerRecords` flushes the ledger's buffer and counts the rows of
+ *   `_PrivilegeLedger` in SQL; `requestCountStart` / `requestCountStop` count the HTTP requests this server
+ *   receives in between (a counter, cheap enough to run under load), the stop waiting until each has been
+ *   answered. Together: the ledger's cost and its correctness guard (ledger-check.ts).
  */
 import diagnostics from 'node:diagnostics_channel';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
+import type { DispatchObserver } from '../src/http/router.ts';
 import type { Driver, SqlExecutor } from '../src/storage/driver.ts';
 import { createParsec, type Parsec } from '../src/server.ts';
 import { testConfig } from '../test/helpers/server.ts';
@@ -72,6 +80,21 @@ function tapSql(driver: Driver, tap: (statement: TracedStatement) => void): () =
     restoreTransaction();
     restoreQuery();
   };
+}
+
+/**
+ * Parsec runs ANALYZE on PGlite every 30 s once anything was written. PGlite runs in this process, so that
+ * blocks Parsec's event loop, for 0.6–1 s on the bench's tables: landing inside a measured window (3 s with
+ * --quick) it takes up to a third of it, at random — the likeliest reason PGlite's cloud-function ratios
+ * came out lower than PostgreSQL's, since a call that touches no database costs the same CPU on both. Like
+ * VACUUM (`vacuumIntervalMs: 0`), it is kept out of the measurements: the periodic call does nothing here,
+ * and the bench's `analyze` command refreshes the statistics (VACUUM ANALYZE) between measurements.
+ * PostgreSQL's autovacuum runs in its own processes.
+ */
+function withoutPeriodicAnalyze(driver: Driver): void {
+  if (driver.kind !== 'pglite') return;
+  const maintain = driver.maintain.bind(driver);
+  driver.maintain = (level) => (level === 'analyze' ? Promise.resolve() : maintain(level));
 }
 
 async function refreshStatistics(driver: Driver, tables = '"BenchItem", "Secured", "_User", "_Session", "_Role", "_Join:users:_Role", "_Join:roles:_Role"'): Promise<void> {
@@ -159,6 +182,28 @@ function countHttp(server: Server): () => HttpCount {
   };
 }
 
+/** Counts the HTTP requests `server` receives until the returned function is called; that waits for their answers. */
+function countRequests(server: Server): () => Promise<number> {
+  let received = 0;
+  let open = 0;
+  const onRequest = (_request: IncomingMessage, response: ServerResponse): void => {
+    received += 1;
+    open += 1;
+    // 'close' comes after the answer was sent, or when the client went away (autocannon abandons what is in flight).
+    response.once('close', () => {
+      open -= 1;
+    });
+  };
+  server.on('request', onRequest);
+  return async () => {
+    server.off('request', onRequest);
+    for (let waited = 0; open > 0 && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    // A request whose client went away is still handled (and recorded) after its socket closed.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    return received;
+  };
+}
+
 /** A port nobody listens on now, so `serverURL` can name this server's address before it listens. */
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -208,8 +253,12 @@ await runChild(async () => {
   const args = JSON.parse(process.argv[2] ?? '{}') as ParsecChildArgs;
   const { parsec, port } = await startParsec(args);
   const { driver } = parsec.services;
+  withoutPeriodicAnalyze(driver);
   let trace: { statements: TracedStatement[]; restore: () => void } | undefined;
   let httpCount: (() => HttpCount) | undefined;
+  let requestCount: (() => Promise<number>) | undefined;
+  /** The ledger's observer while the ledger is switched off. */
+  let ledgerObserver: DispatchObserver | undefined;
   return {
     port,
     close: () => parsec.close(),
@@ -218,8 +267,10 @@ await runChild(async () => {
         await refreshStatistics(driver);
         return true;
       },
-      traceStart: () => {
+      traceStart: async () => {
         if (trace !== undefined) throw new Error('traceStart: already recording');
+        // Records buffered by earlier master-key requests (the seeding's) would be written inside the trace.
+        await parsec.services.ledger.flush();
         const statements: TracedStatement[] = [];
         trace = { statements, restore: tapSql(driver, (statement) => statements.push(statement)) };
         return true;
@@ -241,6 +292,34 @@ await runChild(async () => {
         const count = httpCount();
         httpCount = undefined;
         return count;
+      },
+      ledger: async (payload) => {
+        const { on } = payload as { on: boolean };
+        if (!on && ledgerObserver === undefined) ledgerObserver = parsec.router.observe(undefined);
+        if (on && ledgerObserver !== undefined) {
+          parsec.router.observe(ledgerObserver);
+          ledgerObserver = undefined;
+        }
+        // A request keeps the observer it was dispatched with: let those still in flight (autocannon abandons
+        // them when a run ends) finish before anything is counted.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return true;
+      },
+      ledgerRecords: async () => {
+        await parsec.services.ledger.flush();
+        const { rows } = await driver.query<{ n: number }>('SELECT count(*)::int AS n FROM "_PrivilegeLedger"');
+        return rows[0]?.n ?? -1;
+      },
+      requestCountStart: () => {
+        if (requestCount !== undefined) throw new Error('requestCountStart: already counting');
+        requestCount = countRequests(parsec.app.server);
+        return true;
+      },
+      requestCountStop: async () => {
+        if (requestCount === undefined) throw new Error('requestCountStop: not counting');
+        const stop = requestCount;
+        requestCount = undefined;
+        return stop();
       },
       explainSessionLookup: (payload) => explainSessionLookup(driver, payload as TracedStatement),
       hashLimit: (payload) => measureHashLimit(payload as HashLimitRequest),

@@ -28,6 +28,18 @@ const MAX_IDS = 20;
 const FLUSH_MS = 250;
 const FLUSH_SIZE = 200;
 
+/**
+ * A batch of records in one statement whose text never changes: each column travels as one array and
+ * `unnest` makes the rows. (A VALUES list was a different statement for every batch size, up to 200 texts,
+ * each prepared on every pooled PostgreSQL connection where it crowded out the hot statements, with 15
+ * parameters a row to bind.) The columns are LEDGER_FIELDS'; the batch shares one timestamp.
+ */
+const INSERT_BATCH =
+  `INSERT INTO "${LEDGER_CLASS}" ("objectId", "createdAt", "updatedAt", "_rperm", "_wperm", "keyKind", "ip", "method", "path", "origin", "onBehalfOf", "className", "operation", "objectIds", "status") ` +
+  `SELECT r."objectId", $1::timestamptz, $1::timestamptz, '{}'::text[], '{}'::text[], r."keyKind", r."ip", r."method", r."path", r."origin", r."onBehalfOf", r."className", r."operation", r."objectIds"::jsonb, r."status" ` +
+  'FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::float8[]) ' +
+  'AS r("objectId", "keyKind", "ip", "method", "path", "origin", "onBehalfOf", "className", "operation", "objectIds", "status")';
+
 export type KeyKind = 'master' | 'readOnlyMaster' | 'maintenance' | 'escalation';
 
 export interface LedgerEntry {
@@ -99,16 +111,23 @@ export class PrivilegeLedger {
 
   private async write(batch: LedgerEntry[]): Promise<void> {
     if (batch.length === 0) return;
-    const columns = ['objectId', 'createdAt', 'updatedAt', '_rperm', '_wperm', ...LEDGER_FIELDS.keys()];
-    const params: unknown[] = [];
-    const rows = batch.map((entry) => {
-      const now = new Date().toISOString();
-      const values = [newObjectId(), now, now, [], [], entry.keyKind, entry.ip, entry.method, entry.path, entry.origin ?? null, entry.onBehalfOf ?? null, entry.className ?? null, entry.operation, JSON.stringify(entry.objectIds), entry.status];
-      const casts = ['text', 'timestamptz', 'timestamptz', 'text[]', 'text[]', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'jsonb', 'float8'];
-      return `(${values.map((value, index) => `$${params.push(value)}::${casts[index] ?? 'text'}`).join(', ')})`;
-    });
+    // One array per column, in INSERT_BATCH's order.
+    const params = [
+      new Date().toISOString(),
+      batch.map(() => newObjectId()),
+      batch.map((entry) => entry.keyKind),
+      batch.map((entry) => entry.ip),
+      batch.map((entry) => entry.method),
+      batch.map((entry) => entry.path),
+      batch.map((entry) => entry.origin ?? null),
+      batch.map((entry) => entry.onBehalfOf ?? null),
+      batch.map((entry) => entry.className ?? null),
+      batch.map((entry) => entry.operation),
+      batch.map((entry) => JSON.stringify(entry.objectIds)),
+      batch.map((entry) => entry.status),
+    ];
     try {
-      await this.driver.query(`INSERT INTO "${LEDGER_CLASS}" (${columns.map((c) => `"${c}"`).join(', ')}) VALUES ${rows.join(', ')}`, params);
+      await this.driver.query(INSERT_BATCH, params);
     } catch (error) {
       // Kept for the next attempt (within the bound), and said out loud.
       this.buffer.unshift(...batch.slice(0, Math.max(0, FLUSH_SIZE * 50 - this.buffer.length)));
