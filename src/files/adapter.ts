@@ -1,5 +1,4 @@
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { loadAdapterModule } from '../adapters/load-module.ts';
 import type { Driver } from '../storage/driver.ts';
 import { databaseFilesAdapter } from './database-adapter.ts';
 import { filesystemFilesAdapter } from './fs-adapter.ts';
@@ -30,19 +29,6 @@ export function isFilesAdapter(value: unknown): value is FilesAdapter {
   return typeof candidate.createFile === 'function' && typeof candidate.deleteFile === 'function' && typeof candidate.getFileData === 'function';
 }
 
-/** Parse's loadAdapter: a factory is called with the options, a class is constructed with them, an object is used as is. */
-function instantiate(exported: unknown, options: Readonly<Record<string, unknown>>): unknown {
-  if (typeof exported !== 'function') return exported;
-  if (/^class[\s{]/.test(Function.prototype.toString.call(exported))) return new (exported as new (o: unknown) => unknown)(options);
-  try {
-    return (exported as (o: unknown) => unknown)(options);
-  } catch (error) {
-    // A constructor function that refuses to be called without `new` (Parse's loadAdapter does the same).
-    if (error instanceof TypeError) return new (exported as new (o: unknown) => unknown)(options);
-    throw error;
-  }
-}
-
 /**
  * The adapter a server stores files with: the database by default (embedded mode needs nothing else), the
  * built-in file system adapter for `fs`, an adapter object given in code, or a module loaded at start.
@@ -54,9 +40,7 @@ export async function openFilesAdapter(option: FilesAdapterOption | FilesAdapter
   const { module, options } = option;
   if (module === 'database') return databaseFilesAdapter(driver);
   if (module === 'fs') return filesystemFilesAdapter(options, cwd);
-  const specifier = module.startsWith('.') || path.isAbsolute(module) ? pathToFileURL(path.resolve(cwd, module)).href : module;
-  const loaded = (await import(specifier)) as { default?: unknown };
-  const adapter = await instantiate(loaded.default ?? loaded, options);
+  const adapter = await loadAdapterModule(module, options, cwd);
   if (!isFilesAdapter(adapter)) throw new Error(`filesAdapter ${module} has no createFile, deleteFile and getFileData functions`);
   return adapter;
 }

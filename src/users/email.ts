@@ -1,5 +1,4 @@
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { loadAdapterModule } from '../adapters/load-module.ts';
 import type { EmailAdapterOption } from '../config/types.ts';
 
 /** A message Parsec asks the email adapter to deliver. */
@@ -19,13 +18,10 @@ export interface EmailAdapter {
 
 /**
  * Loads the configured adapter: the module's default export (or the module itself) is either a factory
- * called with the configured options or an adapter; either way it must have `sendMail`, or the start fails.
+ * called with the configured options, a class constructed with them, or an adapter (Parse's loadAdapter); either way it must have `sendMail`, or the start fails.
  */
 export async function loadEmailAdapter(option: EmailAdapterOption, cwd: string): Promise<EmailAdapter> {
-  const specifier = option.module.startsWith('.') || path.isAbsolute(option.module) ? pathToFileURL(path.resolve(cwd, option.module)).href : option.module;
-  const loaded = (await import(specifier)) as { default?: unknown };
-  const exported = loaded.default ?? loaded;
-  const candidate: unknown = typeof exported === 'function' ? await (exported as (options: unknown) => unknown)(option.options) : exported;
+  const candidate: unknown = await loadAdapterModule(option.module, option.options, cwd);
   const sendMail = (candidate as { sendMail?: unknown } | null)?.sendMail;
   if (typeof sendMail !== 'function') throw new Error(`emailAdapter ${option.module} has no sendMail function`);
   return { sendMail: (message) => Promise.resolve((sendMail as (m: EmailMessage) => unknown).call(candidate, message)).then(() => undefined) };
