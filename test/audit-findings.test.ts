@@ -59,7 +59,7 @@ test('options: each unsafe setting has its finding, and only that one', () => {
     [{ cloudActsAsCaller: false }, 'PSC232 low option cloudActsAsCaller'],
     [{ serverURL: 'http://api.example.com/parse' }, 'PSC233 medium option serverURL'],
     [{ databaseURI: 'postgres://app:secret@db.internal/app' }, 'PSC234 medium option databaseURI'],
-    [{ trustProxy: true }, 'PSC235 info option trustProxy'],
+    [{ trustProxy: true }, 'PSC235 medium option trustProxy'],
     [{ allowClientClassCreation: true }, 'PSC231 medium option allowClientClassCreation'],
     [{ readOnlyMasterKey: 'readonly' }, 'PSC201 high option readOnlyMasterKey'],
     [{ masterKey: 'test-app' + 'A1!xxxxxxxxxx', appId: 'test-appA1!xxxxxxxxxx' }, 'PSC201 high option masterKey'],

@@ -249,8 +249,28 @@ test('numbers from environment and flags are parsed strictly', async () => {
   assert.equal(ok.config.trustProxy, true);
 });
 
+test('trustProxy: true/false, or the proxies as IPs, CIDRs and named ranges (a list or a comma string)', async () => {
+  const cases: [unknown, unknown][] = [
+    [true, true],
+    [false, false],
+    [['loopback', '10.0.0.0/8', '192.168.1.7'], ['loopback', '10.0.0.0/8', '192.168.1.7']],
+    ['loopback, 10.0.0.1', ['loopback', '10.0.0.1']],
+    [[], false],
+  ];
+  for (const [given, expected] of cases) {
+    const { cwd, file } = await withConfigFile({ appId: 'a', masterKey: MASTER, trustProxy: given });
+    assert.deepEqual(expectOk(await loadConfig({ argv: ['--config', file], env: {}, cwd })).config.trustProxy, expected, JSON.stringify(given));
+  }
+  const fromEnv = expectOk(await loadConfig({ argv: [], env: { PARSEC_APP_ID: 'a', PARSEC_MASTER_KEY: MASTER, PARSEC_TRUST_PROXY: 'uniquelocal,::1' }, cwd: await tempDir() }));
+  assert.deepEqual(fromEnv.config.trustProxy, ['uniquelocal', '::1']);
+  for (const bad of [5, ['10.0.0.0/33'], ['proxy.example.com'], [1]]) {
+    const { cwd, file } = await withConfigFile({ appId: 'a', masterKey: MASTER, trustProxy: bad });
+    assertLine(expectProblems(await loadConfig({ argv: ['--config', file], env: {}, cwd })), /trustProxy must be true, false, or a list/);
+  }
+});
+
 test('config file values are type-checked', async () => {
-  const { cwd, file } = await withConfigFile({ appId: 'a', masterKey: MASTER, port: 13.5, trustProxy: 'loopback', masterKeyIps: '10.0.0.1', maxLimit: 0 });
+  const { cwd, file } = await withConfigFile({ appId: 'a', masterKey: MASTER, port: 13.5, trustProxy: 5, masterKeyIps: '10.0.0.1', maxLimit: 0 });
   const problems = expectProblems(await loadConfig({ argv: ['--config', file], env: {}, cwd }));
   assertLine(problems, /port must be an integer/);
   assertLine(problems, /trustProxy must be true, false/);

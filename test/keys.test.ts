@@ -163,6 +163,41 @@ describe('master key IP allow-list', () => {
   });
 });
 
+describe('trustProxy: whose X-Forwarded-For is believed', () => {
+  // The tests reach the server from loopback, so loopback plays the proxy here.
+  let listed: TestServer;
+  let everyone: TestServer;
+  before(async () => {
+    listed = await startTestServer('pglite', { masterKeyIps: ['10.0.0.0/8'], trustProxy: ['loopback'] });
+    everyone = await startTestServer('pglite', { masterKeyIps: ['127.0.0.1'], trustProxy: true });
+  });
+  after(async () => {
+    await listed.stop();
+    await everyone.stop();
+  });
+
+  test('with the proxies listed, the address the proxy appended is the client', async () => {
+    const allowed = await call(listed.url, '/schemas', { master: true, headers: { 'X-Forwarded-For': '10.1.2.3' } });
+    assert.equal(allowed.status, 200, 'a client inside masterKeyIps, as the proxy saw it');
+    const outside = await call(listed.url, '/schemas', { master: true, headers: { 'X-Forwarded-For': '203.0.113.9' } });
+    assert.equal(outside.status, 403);
+  });
+
+  test('with the proxies listed, what a client prepends itself is never reached', async () => {
+    // The client sent "X-Forwarded-For: 10.1.2.3" and the proxy appended the client's real address.
+    const spoofed = await call(listed.url, '/schemas', { master: true, headers: { 'X-Forwarded-For': '10.1.2.3, 203.0.113.9' } });
+    assert.equal(spoofed.status, 403);
+    assert.deepEqual(spoofed.body, { error: 'unauthorized' });
+  });
+
+  test('trustProxy: true believes the leftmost entry (why the audit flags it)', async () => {
+    const spoofed = await call(everyone.url, '/schemas', { master: true, headers: { 'X-Forwarded-For': '127.0.0.1, 203.0.113.9' } });
+    assert.equal(spoofed.status, 200, 'only safe when the proxy overwrites the header');
+    const other = await call(everyone.url, '/schemas', { master: true, headers: { 'X-Forwarded-For': '203.0.113.9' } });
+    assert.equal(other.status, 403);
+  });
+});
+
 describe('the .NET/Unity key', () => {
   let server: TestServer;
   before(async () => {

@@ -174,14 +174,15 @@ function serverFindings(config: ParsecConfig): Finding[] {
       fix: 'Use a long random password for the database user.',
     });
   }
-  if (config.trustProxy) {
+  // A list of proxies is the safe form (the header is read from the right, past them); `true` believes its leftmost entry.
+  if (config.trustProxy === true) {
     findings.push({
       id: 'PSC235',
-      severity: 'info',
-      title: 'Client IPs are taken from X-Forwarded-For',
+      severity: 'medium',
+      title: 'Client IPs are the leftmost X-Forwarded-For entry',
       subject: 'option trustProxy',
-      why: 'Right behind a proxy you control; anywhere else a client can claim any IP, past masterKeyIps and per-IP rate limits.',
-      fix: 'Keep trustProxy on only when every request arrives through your proxy.',
+      why: 'A proxy that appends to the header keeps what the client wrote first: a client then claims any IP, past masterKeyIps and per-IP rate limits.',
+      fix: "List your proxies instead (trustProxy: ['10.0.0.0/8'] or 'loopback'): the client is then the address your proxy saw.",
     });
   }
   return findings;

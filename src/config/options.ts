@@ -4,6 +4,7 @@
  * whole job of exposing it.
  */
 import * as types from './value-types.ts';
+import { trustProxyType, type TrustProxy } from './trust-proxy-option.ts';
 import { DEFAULT_RATE_LIMIT, DEFAULT_RATE_LIMIT_TEXT, rateLimit } from './rate-limit-option.ts';
 import { DEFAULT_REQUEST_COMPLEXITY, requestComplexity, type RequestComplexityOption } from './request-complexity-option.ts';
 import { idempotencyOptions, type IdempotencyOptions } from './idempotency-option.ts';
@@ -40,7 +41,7 @@ export interface OptionValues {
   maxLimit: number;
   allowClientClassCreation: boolean;
   allowCustomObjectId: boolean;
-  trustProxy: boolean;
+  trustProxy: TrustProxy;
   logLevel: LogLevel;
   batchRequestLimit: number;
   maxRequestBytes: number;
@@ -267,10 +268,10 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     help: 'Let clients choose objectId on create.',
   },
   trustProxy: {
-    type: types.boolean,
+    type: trustProxyType,
     default: false,
     env: 'PARSEC_TRUST_PROXY',
-    help: 'Take the client IP from X-Forwarded-For; only behind a proxy you control.',
+    help: "Take the client IP from X-Forwarded-For: the proxies' IPs/CIDRs (or loopback, linklocal, uniquelocal) to read it from the right past them (safe), or true to believe the leftmost entry (only if your proxy overwrites the header).",
   },
   logLevel: {
     type: types.logLevel,

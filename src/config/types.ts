@@ -1,6 +1,7 @@
 import type { IdempotencyOptions } from './idempotency-option.ts';
 import type { FilesAdapter, FilesAdapterOption } from '../files/adapter.ts';
 import type { FileUploadOptions } from '../files/policy.ts';
+import type { TrustProxy } from './trust-proxy-option.ts';
 
 /** Parse's `accountLockout`: failed logins in a row lock an account for a while. */
 export interface AccountLockoutPolicy {
@@ -138,8 +139,8 @@ export interface ParsecConfig {
   readonly rateLimit: readonly RateLimitRule[];
   /** Duplicate-request detection by X-Parse-Request-Id; undefined: off (Parse's default). */
   readonly idempotencyOptions: IdempotencyOptions | undefined;
-  /** Trust `X-Forwarded-For` for the client IP (only behind a proxy you control). */
-  readonly trustProxy: boolean;
+  /** Whose `X-Forwarded-For` is believed for the client IP: nobody, everybody, or the listed proxies (see trust-proxy-option.ts). */
+  readonly trustProxy: TrustProxy;
   /** Database connection pool size (PostgreSQL only). */
   readonly databasePoolSize: number;
   /** Per-statement time limit in milliseconds; a query past it answers 124 TIMEOUT. */

@@ -94,7 +94,8 @@ export function buildApp(services: Omit<Services, 'log' | 'mail'> & { mail?: Ema
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: config.maxRequestBytes,
-    trustProxy: config.trustProxy,
+    // A list is the proxies' addresses (Fastify reads X-Forwarded-For from the right past them).
+    trustProxy: config.trustProxy === false ? false : config.trustProxy === true ? true : [...config.trustProxy],
     requestIdHeader: false,
     // Per-request access logs would cost more than the requests themselves; errors are logged with an id.
     logController: new LogController({ disableRequestLogging: true }),
