@@ -6,8 +6,6 @@ import { openFilesAdapter } from './files/adapter.ts';
 import { logAuditSummary } from './audit/startup-summary.ts';
 import { openCluster, type ClusterLinks } from './cluster/open-cluster.ts';
 import { ensureJobStatusClass, jobStatusPlugin } from './cloud/jobs.ts';
-import { ensurePushStatusClass, pushStatusPlugin } from './push/push-status.ts';
-import { openPushService } from './push/open.ts';
 import { loadCloudCode, prepareCloud } from './cloud/load.ts';
 import { ensureLedgerClass, ledgerPlugin, PrivilegeLedger } from './security/ledger.ts';
 import { ensureIdempotencyTable, scheduleIdempotencyPruning } from './security/idempotency.ts';
@@ -15,7 +13,6 @@ import { ensureGlobalConfigTable } from './global-config/config-store.ts';
 import { ensureInstallationClass } from './installations/installation-class.ts';
 import { installationPlugin } from './installations/installation-plugin.ts';
 import { ledgerObserver } from './security/ledger-recorder.ts';
-import { createLiveQuery, startLiveQuery } from './livequery/start.ts';
 import { rolePlugin } from './security/role-plugin.ts';
 import { RoleStore } from './security/role-store.ts';
 import type { Logger, Services } from './rest/services.ts';
@@ -28,10 +25,6 @@ import { UserCache } from './users/user-cache.ts';
 import { sessionPlugin } from './users/session-plugin.ts';
 import { ensureUserClasses } from './users/system-classes.ts';
 import { userPlugin } from './users/user-plugin.ts';
-import { loadAuthProviders } from './auth-providers/load.ts';
-import { defaultAuthFetch, type AuthFetch } from './auth-providers/fetch.ts';
-import { AuthDataFlow } from './users/auth-data-flow.ts';
-import { ensureAuthDataIndexes } from './users/auth-data.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -48,11 +41,7 @@ export interface Parsec {
 }
 
 /** Composition root: config → storage → schema → HTTP app. Wiring only. */
-/**
- * `mail` replaces the configured email adapter; `authFetch` is how auth providers reach the network (tests
- * give an offline double; the default is the global fetch with a timeout).
- */
-export async function createParsec(config: ParsecConfig, options: { cwd?: string; mail?: EmailAdapter; authFetch?: AuthFetch } = {}): Promise<Parsec> {
+export async function createParsec(config: ParsecConfig, options: { cwd?: string; mail?: EmailAdapter } = {}): Promise<Parsec> {
   const driver = await openDriver({
     databaseURI: config.databaseURI,
     poolSize: config.databasePoolSize,
@@ -72,30 +61,20 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
     const { bus } = cluster;
     const schemas = await SchemaStore.open(driver, bus);
     await ensureUserClasses(driver, schemas);
-    const authProviders = await loadAuthProviders(config.auth, {
-      enableAnonymousUsers: config.enableAnonymousUsers ?? true,
-      fetch: options.authFetch ?? defaultAuthFetch,
-      cwd: options.cwd ?? process.cwd(),
-    });
-    await ensureAuthDataIndexes(driver, authProviders);
     await ensureJobStatusClass(driver, schemas);
     await ensureLedgerClass(driver, schemas);
     await ensureInstallationClass(driver, schemas);
-    await ensurePushStatusClass(driver, schemas);
     await ensureGlobalConfigTable(driver);
     if (config.idempotencyOptions !== undefined) await ensureIdempotencyTable(driver);
     const roles = new RoleStore(driver, bus);
     const sessions = new SessionStore(driver, config, roles, bus);
     const users = new UserCache(bus);
-    const plugins = new Map([userPlugin(config, sessions, users, new AuthDataFlow(authProviders, sessions, users)), sessionPlugin(sessions), rolePlugin(roles), jobStatusPlugin(), ledgerPlugin(), installationPlugin(), pushStatusPlugin()].map((plugin) => [plugin.className, plugin]));
+    const plugins = new Map([userPlugin(config, sessions, users), sessionPlugin(sessions), rolePlugin(roles), jobStatusPlugin(), ledgerPlugin(), installationPlugin()].map((plugin) => [plugin.className, plugin]));
     const mail = options.mail ?? (config.emailAdapter === undefined ? undefined : await loadEmailAdapter(config.emailAdapter, options.cwd ?? process.cwd()));
     const files = await openFilesAdapter(config.filesAdapter, driver, options.cwd ?? process.cwd());
-    const push = await openPushService(config.push, options.cwd ?? process.cwd());
     const cloud = prepareCloud(config, cluster.rateLimits);
     const ledger = new PrivilegeLedger(driver, () => logger.current, config.ledgerRetentionDays);
-    const liveQuery = createLiveQuery(config);
-    const { app, services, router } = buildApp({ config, driver, schemas, plugins, sessions, users, roles, mail, cloud, ledger, invalidation: bus, files, push, liveQuery });
-    const stopLiveQuery = liveQuery === undefined ? undefined : startLiveQuery(liveQuery, services, app.server);
+    const { app, services, router } = buildApp({ config, driver, schemas, plugins, sessions, users, roles, mail, cloud, ledger, invalidation: bus, files });
     logger.current = services.log;
     router.observe(ledgerObserver(ledger));
     await loadCloudCode(cloud, router, services);
@@ -113,10 +92,7 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
       close() {
         closing ??= (async () => {
           for (const timer of timers) clearInterval(timer);
-          // Upgraded sockets are no longer the HTTP server's: closed first, or its close would wait for them.
-          await stopLiveQuery?.();
           await app.close();
-          await liveQuery?.idle();
           // What the last requests recorded is written before the database closes.
           await ledger.flush();
           schemas.close();
