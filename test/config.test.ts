@@ -227,7 +227,7 @@ test('every problem is reported at once, from every layer', async () => {
   assertLine(problems, /--host/);
   assertLine(problems, /unexpected argument #5/);
   assertLine(problems, /PARSEC_MASTER_KEY_IPS/, /300\.1\.1\.1/);
-  assertLine(problems, /PARSEC_TRUST_PROXY/, /true, false, 1 or 0/);
+  assertLine(problems, /PARSEC_TRUST_PROXY/, /true, false, or a list/);
   assertLine(problems, /defaultLimit \(5000\) must not be larger than maxLimit \(1000\)/);
   assert.equal(problems.length, 8, problems.join('\n'));
 });
