@@ -8,16 +8,15 @@
  * Reference semantics (reference §8.3, MongoDB query semantics):
  * - a missing field equals only `null`; `$ne`/`$nin` match it (unless they exclude `null`); `$exists:false` matches it;
  * - equality and `$in` match an Array field when the whole array or one of its elements is equal to the value
- *   (an array value only the whole array, as on PostgreSQL-backed Parse);
+ *   (an array value too, as MongoDB: `[1]` matches `[[1]]`; PostgreSQL-backed Parse does not);
  *   objects and arrays are equal when they have the same keys/elements and equal values (whole-value, never partial);
  * - `$all`: an array holding an element equal to each value (never for an empty list); `$containedBy`: every element
  *   equal to one of the values, or no value at all;
  * - `$lt $lte $gt $gte` only compare values of the same type (number, string, boolean); anything else
  *   (missing, null, arrays, objects, another type) does not match;
  * - strings compare by code point (both test engines use the C collation, as MongoDB does).
- * Not covered here (engine-specific or outside Parse's PostgreSQL semantics): `null` inside arrays, an array value
- * matching an array element (`{arr: [1]}` on `[[1]]`), comparisons against `null`, element-wise ranges on
- * arrays, dot paths through arrays.
+ * Not covered here (engine-specific or outside Parse's PostgreSQL semantics): `null` inside arrays, comparisons
+ * against `null`, element-wise ranges on arrays, dot paths through arrays.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -60,14 +59,14 @@ function resolve(row: Row, key: string): Resolved {
 }
 
 /**
- * Equality. An array value matches only the same whole array: PostgreSQL-backed Parse does not match it
- * against an element that is itself an array (MongoDB would), and neither does Parsec.
+ * Equality. A value (an array too, as MongoDB; PostgreSQL-backed Parse does not match an array against an
+ * element that is itself an array) matches the same whole value or an equal element of an array.
  */
 function equals(value: Resolved, wanted: Json): boolean {
   if (wanted === null) return value === MISSING || value === null;
   if (value === MISSING) return false;
   if (deepEqual(value, wanted)) return true;
-  return !Array.isArray(wanted) && Array.isArray(value) && value.some((item) => deepEqual(item, wanted));
+  return Array.isArray(value) && value.some((item) => deepEqual(item, wanted));
 }
 
 function compare(value: Resolved, operator: string, wanted: Json): boolean {
@@ -240,7 +239,8 @@ describe('fuzz: query compiler against a reference evaluator (pglite)', () => {
       [{ arr: { $all: [{ k: 1 }] } }, [1]],
       [{ arr: { $all: [[1]] } }, [3]],
       [{ arr: { $all: [[1], 'a'] } }, []],
-      [{ arr: { $in: [[1]] } }, []],
+      [{ arr: { $in: [[1]] } }, [3]],
+      [{ arr: [1] }, [3]],
       [{ arr: [[1]] }, [3]],
       [{ arr: { $containedBy: [{ k: 1, j: 2, x: 3 }] } }, [5, 6]],
       [{ arr: { $containedBy: [[1, 1, 2]] } }, [5, 6]],

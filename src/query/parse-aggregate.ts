@@ -30,7 +30,13 @@ export type AggregateStage =
   | { readonly kind: 'limit'; readonly count: number }
   | { readonly kind: 'skip'; readonly count: number }
   | { readonly kind: 'project'; readonly fields: readonly string[] }
-  | { readonly kind: 'count'; readonly name: string };
+  | { readonly kind: 'count'; readonly name: string }
+  /**
+   * `$unwind`: one document per element of an Array field, the field holding the element. `preserveEmpty`
+   * (`preserveNullAndEmptyArrays`) keeps documents without elements; `indexField` (`includeArrayIndex`)
+   * adds the element's position.
+   */
+  | { readonly kind: 'unwind'; readonly field: string; readonly preserveEmpty: boolean; readonly indexField: string | undefined };
 
 export type AggregateRequest =
   | { readonly kind: 'distinct'; readonly className: string; readonly where: Condition; readonly field: FieldRef }
@@ -38,7 +44,7 @@ export type AggregateRequest =
 
 /** Options that are not stages when the body itself is the pipeline (Parse's older form). */
 const NOT_STAGES = new Set(['distinct', 'where', 'pipeline', 'hint', 'explain', 'comment', 'readPreference', 'rawValues', 'rawFieldNames']);
-const SUPPORTED = '$match, $group, $sort, $limit, $skip, $project and $count';
+const SUPPORTED = '$match, $group, $sort, $limit, $skip, $project, $unwind and $count';
 
 function invalid(message: string): never {
   throw new ParseError(ErrorCode.INVALID_QUERY, message);
@@ -131,6 +137,23 @@ function parseProject(raw: unknown): AggregateStage {
   return { kind: 'project', fields };
 }
 
+/** `$unwind: "$field"` or `{path: "$field", preserveNullAndEmptyArrays?, includeArrayIndex?}`; top-level fields only. */
+function parseUnwind(raw: unknown): AggregateStage {
+  const options: JsonObject = isPlainObject(raw) ? raw : { path: raw };
+  for (const key of Object.keys(options)) {
+    if (key !== 'path' && key !== 'preserveNullAndEmptyArrays' && key !== 'includeArrayIndex') invalid(`Unsupported $unwind option ${key}.`);
+  }
+  const ref = fieldReference(options.path, '$unwind path');
+  if (ref.path.length > 0) invalid('$unwind path must name a top-level field; nested paths are not supported.');
+  const preserve = options.preserveNullAndEmptyArrays ?? false;
+  if (typeof preserve !== 'boolean') invalid('$unwind preserveNullAndEmptyArrays must be a boolean.');
+  const index = options.includeArrayIndex;
+  if (index !== undefined && typeof index !== 'string') invalid('$unwind includeArrayIndex must be a field name.');
+  const indexField = index === undefined ? undefined : outputName(index);
+  if (indexField === 'objectId' || indexField === ref.field) invalid('$unwind includeArrayIndex must be another field than objectId and the unwound field.');
+  return { kind: 'unwind', field: ref.field, preserveEmpty: preserve, indexField };
+}
+
 function parseStage(stage: unknown, whereOptions: WhereOptions): AggregateStage | undefined {
   if (!isPlainObject(stage)) invalid('Each pipeline stage must be an object.');
   const keys = Object.keys(stage);
@@ -152,6 +175,8 @@ function parseStage(stage: unknown, whereOptions: WhereOptions): AggregateStage 
       return { kind: 'skip', count: parseCount('$skip', raw) };
     case '$project':
       return parseProject(raw);
+    case '$unwind':
+      return parseUnwind(raw);
     case '$count':
       if (typeof raw !== 'string') invalid('$count must be the name of the output field.');
       return { kind: 'count', name: outputName(raw) };

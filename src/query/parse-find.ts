@@ -1,7 +1,7 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import { assertSafeJson } from './safe-json.ts';
 import { parseFieldRef, parseWhere, type WhereOptions } from './parse-where.ts';
-import { TEXT_SCORE, topLevelConditions, type FindQuery, type OrderKey, type WireQuery } from './tree.ts';
+import { INCLUDE_ALL, TEXT_SCORE, topLevelConditions, type FindQuery, type OrderKey, type WireQuery } from './tree.ts';
 
 /**
  * Options Parse accepts that only steer MongoDB replicas or indexes; accepted and ignored on PostgreSQL
@@ -93,12 +93,18 @@ function listOption(name: string, raw: unknown): string[] {
   return (items).map((item) => item.trim()).filter((item) => item !== '');
 }
 
+/** Parse's storage names for the dates, which it accepts in `order` (the SDK's own tests sort by them). */
+const STORED_DATE_NAMES: ReadonlyMap<string, string> = new Map([
+  ['_created_at', 'createdAt'],
+  ['_updated_at', 'updatedAt'],
+]);
+
 function parseOrder(raw: unknown): OrderKey[] {
   return listOption('order', raw).map((key) => {
     const descending = key.startsWith('-');
     const name = descending ? key.slice(1) : key;
     if (name === TEXT_SCORE) return { target: { field: TEXT_SCORE, path: [] }, descending };
-    return { target: parseFieldRef(name), descending };
+    return { target: parseFieldRef(STORED_DATE_NAMES.get(name) ?? name), descending };
   });
 }
 
@@ -135,6 +141,7 @@ function impliedIncludes(rawKeys: unknown): string[][] {
 
 function allIncludes(options: Readonly<Record<string, unknown>>): string[][] {
   const explicit = options.include === undefined ? [] : includePaths(options.include);
+  if (parseBoolean('includeAll', options.includeAll)) explicit.push([INCLUDE_ALL]);
   const seen = new Set<string>();
   return [...explicit, ...impliedIncludes(options.keys)].filter((path) => {
     const key = path.join('.');
@@ -144,7 +151,7 @@ function allIncludes(options: Readonly<Record<string, unknown>>): string[][] {
 
 function includePaths(raw: unknown): string[][] {
   return listOption('include', raw).map((path) => {
-    if (path === '*') invalid('include=* is not supported yet; list the pointer fields to include.');
+    if (path === INCLUDE_ALL) return [INCLUDE_ALL];
     const ref = parseFieldRef(path);
     return [ref.field, ...ref.path];
   });
@@ -154,8 +161,6 @@ function includePaths(raw: unknown): string[][] {
 export function parseFindOptions(className: string, options: Readonly<Record<string, unknown>>, limits: FindLimits): FindQuery {
   checkNames(options, FIND_OPTIONS, (key) => `Invalid parameter for query: ${key}`);
   checkMasterOnly(options, limits);
-  if (options.includeAll !== undefined) invalid('includeAll is not supported yet; list the pointer fields to include.');
-  if (options.redirectClassNameForKey !== undefined) invalid('redirectClassNameForKey is not supported yet.');
   const where = options.where === undefined ? {} : jsonOption('where', options.where);
   const explicitLimit = options.limit === undefined ? undefined : integerOption('limit', options.limit, -1);
   const requestedLimit = explicitLimit ?? limits.defaultLimit;
@@ -174,9 +179,17 @@ export function parseFindOptions(className: string, options: Readonly<Record<str
     include,
     count: parseBoolean('count', options.count),
     wire: wireForm(where, options, explicitLimit),
+    ...(options.redirectClassNameForKey === undefined ? {} : { redirectClassNameForKey: redirectKey(options.redirectClassNameForKey) }),
   };
   checkTextScore(query);
   return parseBoolean('explain', options.explain) ? { ...query, explain: true } : query;
+}
+
+function redirectKey(raw: unknown): string {
+  if (typeof raw !== 'string') invalid('Invalid redirectClassNameForKey.');
+  const ref = parseFieldRef(raw);
+  if (ref.path.length > 0) invalid('Invalid redirectClassNameForKey.');
+  return ref.field;
 }
 
 /** `$score` (order or keys) is the relevance of a `$text` search that every result matches. */

@@ -101,7 +101,7 @@ function parseOperators(target: FieldRef, ops: JsonObject, depth: Depth, options
         conditions.push({ type: 'in', target, values: parseArray(operator, raw, options), negate: operator === '$nin' });
         break;
       case '$all':
-        conditions.push({ type: 'all', target, values: parseArray(operator, raw, options) });
+        conditions.push(parseAll(target, raw, options));
         break;
       case '$containedBy':
         conditions.push({ type: 'containedBy', target, values: parseArray(operator, raw, options) });
@@ -110,17 +110,9 @@ function parseOperators(target: FieldRef, ops: JsonObject, depth: Depth, options
         if (typeof raw !== 'boolean') invalidQuery('$exists must be a boolean');
         conditions.push({ type: 'exists', target, exists: raw });
         break;
-      case '$regex': {
-        const regexOptions = ops.$options ?? '';
-        if (typeof raw !== 'string') invalidQuery('$regex must be a string');
-        if (typeof regexOptions !== 'string' || !REGEX_OPTIONS.test(regexOptions)) {
-          invalidQuery('Only the i, m, x and s options are supported for $regex');
-        }
-        const pattern = expandLiteralQuotes(raw);
-        checkPattern(pattern, options);
-        conditions.push({ type: 'regex', target, pattern, options: regexOptions });
+      case '$regex':
+        conditions.push(parseRegex(target, raw, ops.$options, options));
         break;
-      }
       case '$options':
         if (!('$regex' in ops)) invalidQuery('$options requires $regex');
         break;
@@ -181,14 +173,48 @@ function parseLogical(key: '$or' | '$and' | '$nor', raw: unknown, depth: Depth, 
   return { type, conditions };
 }
 
+function parseRegex(target: FieldRef, raw: unknown, regexOptions: unknown, options: WhereOptions): Condition {
+  if (typeof raw !== 'string') invalidQuery('$regex must be a string');
+  const flags = regexOptions ?? '';
+  if (typeof flags !== 'string' || !REGEX_OPTIONS.test(flags)) invalidQuery('Only the i, m, x and s options are supported for $regex');
+  const pattern = expandLiteralQuotes(raw);
+  checkPattern(pattern, options);
+  return { type: 'regex', target, pattern, options: flags };
+}
+
+const isRegexValue = (value: unknown): value is JsonObject => isPlainObject(value) && Object.hasOwn(value, '$regex');
+
+/**
+ * `$all`: values the array must all hold, or (the SDK's `containsAllStartingWith`) `{$regex}` values that
+ * must each match an element; Parse refuses a mix of the two.
+ */
+function parseAll(target: FieldRef, raw: unknown, options: WhereOptions): Condition {
+  if (!Array.isArray(raw) || !raw.some(isRegexValue)) return { type: 'all', target, values: parseArray('$all', raw, options) };
+  if (!raw.every(isRegexValue)) invalidQuery('All $all values must be of regex type or none.');
+  const limit = options.complexity?.queryArraySize ?? Number.POSITIVE_INFINITY;
+  if (raw.length > limit) invalidQuery(`$all has ${raw.length} values; the limit is ${limit} (requestComplexity.queryArraySize).`);
+  return and(
+    ...raw.map((value) => {
+      const keys = Object.keys(value);
+      if (keys.some((key) => key !== '$regex' && key !== '$options')) invalidQuery('$all regex values take only $regex and $options.');
+      return parseRegex(target, value.$regex, value.$options, options);
+    }),
+  );
+}
+
 function parseRelatedTo(raw: unknown): Condition {
   if (!isPlainObject(raw) || !isPlainObject(raw.object) || typeof raw.key !== 'string') {
     invalidQuery('improper usage of $relatedTo');
   }
-  const owner = decodePointer(raw.object);
-  assertClassName(owner.className);
   const key = parseFieldRef(raw.key);
   if (key.path.length > 0) invalidQuery('improper usage of $relatedTo');
+  if (raw.object.objectId === undefined && typeof raw.object.className === 'string') {
+    // The SDK's query of a relation on an unsaved object (e.g. a clone) names no owner: it has no members.
+    assertClassName(raw.object.className);
+    return { type: 'in', target: { field: 'objectId', path: [] }, values: [], negate: false };
+  }
+  const owner = decodePointer(raw.object);
+  assertClassName(owner.className);
   return { type: 'relatedTo', owner: { className: owner.className, objectId: owner.objectId }, key: key.field };
 }
 
@@ -208,7 +234,8 @@ function parseWhereAt(raw: unknown, depth: Depth, options: WhereOptions): Condit
     } else if (key === 'ACL') {
       invalidQuery('Cannot query on ACL.');
     } else if (key.startsWith('$')) {
-      invalidQuery(`Invalid query operator: ${key}`);
+      // Parse reads a top-level `$name` as a field name it cannot have (105), not as an operator.
+      throw new ParseError(ErrorCode.INVALID_KEY_NAME, `Invalid key name: ${key}`);
     } else {
       const target = parseFieldRef(key);
       if (isPlainObject(value) && hasOperatorKeys(value)) {

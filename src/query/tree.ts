@@ -32,6 +32,12 @@ export interface TextSearch {
 /** `order=$score` / `keys=$score`: the relevance of the query's `$text` search, returned as `score`. */
 export const TEXT_SCORE = '$score';
 
+/**
+ * `include=*` / `includeAll=true`: a path made of this one segment stands for every Pointer and Array field
+ * of the class, as in Parse; the find expands it with the class's schema.
+ */
+export const INCLUDE_ALL = '*';
+
 export interface SubQuery {
   readonly className: string;
   readonly where: Condition;
@@ -94,6 +100,11 @@ export interface FindQuery {
   /** Pointer paths to replace with the objects they point at, e.g. [['post','author']]. */
   readonly include: readonly (readonly string[])[];
   readonly count: boolean;
+  /**
+   * `redirectClassNameForKey`: the SDK's query of a relation whose target class it does not know (an
+   * unfetched parent) names the parent class and the relation field; the find runs on the field's target.
+   */
+  readonly redirectClassNameForKey?: string;
   /** Answer with the database's plan for the query instead of its rows (master key only). */
   readonly explain?: boolean;
   /**

@@ -54,6 +54,12 @@ function decodeGeoPoint(raw: JsonObject): ParseValue {
   return { kind: 'geopoint', latitude, longitude };
 }
 
+/**
+ * A Polygon as Parse stores it (reference §8.4): `[latitude, longitude]` pairs in range, at least 3 of
+ * them, closed by repeating the first point when the last differs (so an open and a closed polygon are the
+ * same value, in writes and in `where` equality alike), and at least 3 different vertices. Parse answers
+ * that last case with code 1 (a 500 on the wire); Parsec answers 107, as for the other shapes.
+ */
 function decodePolygon(raw: JsonObject): ParseValue {
   const coordinates = raw.coordinates;
   if (!Array.isArray(coordinates) || coordinates.length < 3) {
@@ -63,8 +69,16 @@ function decodePolygon(raw: JsonObject): ParseValue {
     if (!Array.isArray(point) || point.length !== 2 || !point.every((n) => typeof n === 'number' && Number.isFinite(n))) {
       fail(ErrorCode.INCORRECT_TYPE, 'Polygon coordinates must be [latitude, longitude] number pairs.');
     }
-    return [point[0] as number, point[1] as number];
+    const [latitude, longitude] = point as [number, number];
+    if (latitude < -90 || latitude > 90) fail(ErrorCode.INVALID_JSON, 'GeoPoint latitude out of bounds: ' + String(latitude) + '.');
+    if (longitude < -180 || longitude > 180) fail(ErrorCode.INVALID_JSON, 'GeoPoint longitude out of bounds: ' + String(longitude) + '.');
+    return [latitude, longitude];
   });
+  const first = points[0] as [number, number];
+  const last = points[points.length - 1] as [number, number];
+  if (first[0] !== last[0] || first[1] !== last[1]) points.push([first[0], first[1]]);
+  const distinct = new Set(points.map(([latitude, longitude]) => `${latitude},${longitude}`));
+  if (distinct.size < 3) fail(ErrorCode.INVALID_JSON, 'GeoJSON: Loop must have at least 3 different vertices');
   return { kind: 'polygon', coordinates: points };
 }
 

@@ -1,5 +1,6 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
-import { TEXT_SCORE, type FindQuery } from '../query/tree.ts';
+import { INCLUDE_ALL, TEXT_SCORE, type FindQuery } from '../query/tree.ts';
+import type { ClassSchema } from '../schema/types.ts';
 import { compileCount, compileFind } from '../storage/sql/compile-find.ts';
 import { assertClassServed, assertMayUseMissingClass } from './class-access.ts';
 import { encodeRow, type JsonRecord } from './encode.ts';
@@ -11,6 +12,8 @@ import { FindTriggers } from '../cloud/find-triggers.ts';
 export interface FindResult {
   results: JsonRecord[];
   count?: number;
+  /** The class the results are of, when a `redirectClassNameForKey` query ran on a relation's target. */
+  className?: string;
 }
 
 export function fileBaseUrl(caller: Caller): string {
@@ -32,6 +35,15 @@ export interface FindOptions {
 }
 
 export async function find(caller: Caller, requested: FindQuery, operation: 'find' | 'get' = 'find', options: FindOptions = {}): Promise<FindResult> {
+  if (requested.redirectClassNameForKey !== undefined) {
+    const { redirectClassNameForKey: key, ...rest } = requested;
+    const target = await relationTarget(caller, requested.className, key);
+    if (target === undefined) return find(caller, rest, operation, options);
+    // As Parse: each result names its class too (the SDK's `first`/`get` read it there).
+    const result = await find(caller, { ...rest, className: target }, operation, options);
+    for (const object of result.results) object.className = target;
+    return { ...result, className: target };
+  }
   let query = requested;
   assertClassServed(caller, query.className, query.count ? 'count' : operation);
   const { schemas, driver } = caller.services;
@@ -60,10 +72,31 @@ export async function find(caller: Caller, requested: FindQuery, operation: 'fin
     hideProtected(caller, query.className, results);
   }
   if (query.keys !== undefined || query.excludeKeys.size > 0) project(results, query);
-  await applyIncludes(caller, results, query.include);
+  await applyIncludes(caller, results, expandIncludeAll(query.include, schema));
   if (!query.count) return { results };
   const counted = await driver.query<{ count: string | number }>(...statement(compileCount(query.className, query.where, schema, { ...base, operation: 'count' })));
   return { results, count: Number(counted.rows[0]?.count ?? 0) };
+}
+
+/**
+ * The target class of `className`'s Relation field `key`, or undefined when the field is not a relation
+ * (Parse then queries the class itself). The parent class must be one the caller may query.
+ */
+async function relationTarget(caller: Caller, className: string, key: string): Promise<string | undefined> {
+  assertClassServed(caller, className, 'find');
+  const { schemas, driver } = caller.services;
+  await schemas.loadIfMissing(className, driver);
+  const field = schemas.get(className)?.fields.get(key);
+  return field?.type === 'Relation' ? field.targetClass : undefined;
+}
+
+/** `include=*`: every Pointer and Array field of the class (Parse includes both), besides the explicit paths. */
+function expandIncludeAll(paths: readonly (readonly string[])[], schema: ClassSchema): (readonly string[])[] {
+  if (!paths.some((path) => path[0] === INCLUDE_ALL)) return [...paths];
+  const fields = [...schema.fields].filter(([, field]) => field.type === 'Pointer' || field.type === 'Array').map(([name]): readonly string[] => [name]);
+  const explicit = paths.filter((path) => path[0] !== INCLUDE_ALL);
+  const named = new Set(explicit.map((path) => path.join('.')));
+  return [...explicit, ...fields.filter((path) => !named.has(path.join('.')))];
 }
 
 /** Removes what this caller may not see: the class's protected fields, and what its plugin hides. */

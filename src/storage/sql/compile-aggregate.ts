@@ -160,12 +160,69 @@ function projectFrame(frame: Frame, fields: readonly string[], ctx: CompileConte
   };
 }
 
+/**
+ * `$unwind` as a lateral join over the Array field's elements (`WITH ORDINALITY` gives the position, and
+ * keeps the array's order after any carried sort). A field of another type is one value, as in MongoDB: the
+ * document passes when the value is there. Missing, null or empty: dropped, or kept without the field
+ * (and a null index) when `preserveEmpty`. The element's type varies, so the field becomes an Object
+ * (jsonb) field for later stages.
+ */
+function unwindFrame(frame: Frame, stage: AggregateStage & { kind: 'unwind' }, ctx: CompileContext): Frame {
+  const { scope, from } = wrap(frame, ctx);
+  const kept = [...frame.columns].filter((c) => c !== stage.field && c !== stage.indexField);
+  const expr = frame.columns.has(stage.field) ? resolveField({ field: stage.field, path: [] }, scope.schema, scope.alias, ctx.params) : ({ form: 'absent' } as const);
+  const select = kept.map((c) => `${scope.alias}.${ident(c)}`);
+  let join = '';
+  let where = '';
+  let element = 'NULL::jsonb';
+  let index = 'NULL::float8';
+  let order = orderSql(frame.order, scope, ctx);
+  let elementType: FieldType | undefined;
+  if (expr.form === 'json' && expr.field.type === 'Array') {
+    const elements = `jsonb_array_elements(CASE WHEN jsonb_typeof(${expr.sql}) = 'array' THEN ${expr.sql} ELSE '[]'::jsonb END) WITH ORDINALITY AS el(v, i)`;
+    join = stage.preserveEmpty ? ` LEFT JOIN LATERAL ${elements} ON TRUE` : ` CROSS JOIN LATERAL ${elements}`;
+    element = 'el.v';
+    index = '(el.i - 1)::float8';
+    order = order === '' ? '' : `${order}, el.i`;
+    elementType = { type: 'Object' };
+  } else if (expr.form !== 'absent') {
+    element = expr.sql;
+    index = `CASE WHEN ${expr.sql} IS NULL THEN NULL ELSE 0::float8 END`;
+    if (!stage.preserveEmpty) where = ` WHERE ${expr.sql} IS NOT NULL`;
+    elementType = expr.field;
+  } else if (!stage.preserveEmpty) {
+    where = ' WHERE FALSE';
+  }
+  const fields = [...frame.schema.fields].filter(([name]) => name !== stage.field && name !== stage.indexField);
+  const columns = new Set(kept);
+  if (elementType !== undefined) {
+    select.push(`${element} AS ${ident(stage.field)}`);
+    fields.push([stage.field, elementType]);
+    columns.add(stage.field);
+  }
+  if (stage.indexField !== undefined) {
+    select.push(`${index} AS ${ident(stage.indexField)}`);
+    fields.push([stage.indexField, { type: 'Number' }]);
+    columns.add(stage.indexField);
+  }
+  return {
+    sql: `SELECT ${select.length === 0 ? 'NULL AS "_none"' : select.join(', ')} FROM ${from}${join}${where}${order}`,
+    schema: schemaWith(frame.schema.className, fields),
+    columns,
+    shape: frame.shape,
+    order: frame.order.filter((key) => key.field !== stage.field && key.field !== stage.indexField),
+    projected: frame.projected === undefined ? undefined : [...frame.projected.filter((name) => columns.has(name) && name !== stage.indexField), ...(stage.indexField === undefined ? [] : [stage.indexField])],
+  };
+}
+
 function nextFrame(frame: Frame, stage: AggregateStage, ctx: CompileContext): Frame {
   switch (stage.kind) {
     case 'group':
       return groupFrame(frame, stage, ctx);
     case 'project':
       return projectFrame(frame, stage.fields, ctx);
+    case 'unwind':
+      return unwindFrame(frame, stage, ctx);
     case 'count': {
       const { from } = wrap(frame, ctx);
       const schema = schemaWith(frame.schema.className, [[stage.name, { type: 'Number' }]]);

@@ -76,10 +76,13 @@ function hasElement(array: string, element: string): string {
   return `EXISTS (SELECT 1 FROM ${elementsOf(array)} AS el(x) WHERE el.x = ${element})`;
 }
 
-/** Equality on a jsonb value: the same JSON, or, for an array, an element equal to the value (Parse semantics). */
+/**
+ * Equality on a jsonb value: the same JSON, or, for an array, an element equal to the value (MongoDB's
+ * semantics, which the SDKs assume). An array value too matches an equal element (`[3]` matches
+ * `[[1, 2], [3]]`), which Parse's own PostgreSQL adapter does not do.
+ */
 function jsonEquals(sql: string, value: ParseValue, ctx: CompileContext): string {
   const whole = ctx.params.add(jsonText(encodeValue(value)), 'jsonb');
-  if (value.kind === 'array') return `${sql} = ${whole}`;
   if (!isScalar(value)) return `(${sql} = ${whole} OR ${hasElement(sql, whole)})`;
   const element = ctx.params.add(jsonText([encodeValue(value)]), 'jsonb');
   return `(${sql} = ${whole} OR (jsonb_typeof(${sql}) = 'array' AND ${sql} @> ${element}))`;
@@ -103,7 +106,30 @@ function compareJson(expr: FieldExpression & { form: 'json' }, operator: Compari
   return `(jsonb_typeof(${expr.sql}) = '${typeName}' AND ${expr.sql} ${operator} ${placeholder})`;
 }
 
+/**
+ * A Relation field compared with objects (`equalTo`, `notEqualTo`, `containedIn`, `notContainedIn` on the
+ * field): as in Parse, the owners whose relation holds one of them, read from the join table. Undefined
+ * when the field is not a Relation or no value is an object (the ordinary rules apply then).
+ */
+function relationHolds(target: FieldRef, values: readonly ParseValue[], scope: Scope, ctx: CompileContext): string | undefined {
+  const field = fieldType(scope.schema, target.field);
+  if (field?.type !== 'Relation' || target.path.length > 0) return undefined;
+  const pointers = values.filter((v) => v.kind === 'pointer');
+  if (pointers.length === 0) return undefined;
+  const ids = pointers.filter((v) => v.className === field.targetClass).map((v) => v.objectId);
+  if (ids.length === 0) return FALSE;
+  const join = ctx.aliases.create();
+  return (
+    `EXISTS (SELECT 1 FROM ${ident(joinTableName(target.field, scope.className))} AS ${join} ` +
+    `WHERE ${join}."owningId" = ${scope.alias}."objectId" AND ${join}."relatedId" = ANY(${ctx.params.add(ids, 'text[]')}))`
+  );
+}
+
 function compileCompare(target: FieldRef, operator: Comparison, value: ParseValue, scope: Scope, ctx: CompileContext): string {
+  if (operator === '=' || operator === '<>') {
+    const holds = relationHolds(target, [value], scope, ctx);
+    if (holds !== undefined) return operator === '=' ? holds : `NOT ${holds}`;
+  }
   const expr = resolveField(target, scope.schema, scope.alias, ctx.params);
   switch (expr.form) {
     case 'absent':
@@ -116,6 +142,8 @@ function compileCompare(target: FieldRef, operator: Comparison, value: ParseValu
 }
 
 function compileIn(target: FieldRef, values: readonly ParseValue[], negate: boolean, scope: Scope, ctx: CompileContext): string {
+  const holds = relationHolds(target, values, scope, ctx);
+  if (holds !== undefined) return negate ? `NOT ${holds}` : holds;
   const expr = resolveField(target, scope.schema, scope.alias, ctx.params);
   const includesNull = values.some((v) => v.kind === 'null');
   const concrete = values.filter((v) => v.kind !== 'null');
@@ -131,8 +159,8 @@ function compileIn(target: FieldRef, values: readonly ParseValue[], negate: bool
       break;
     }
     case 'json': {
-      // As equality: scalars also match an equal element (by containment); objects an equal element as a
-      // whole; arrays only the same whole array.
+      // As equality: scalars also match an equal element (by containment); objects and arrays an equal
+      // element as a whole.
       const scalars = concrete.filter(isScalar);
       const others = concrete.filter((v) => !isScalar(v));
       const parts: string[] = [];
@@ -142,7 +170,7 @@ function compileIn(target: FieldRef, values: readonly ParseValue[], negate: bool
       }
       if (others.length > 0) {
         const list = ctx.params.add(jsonText(others.map(encodeValue)), 'jsonb');
-        parts.push(`EXISTS (SELECT 1 FROM jsonb_array_elements(${list}) AS w(x) WHERE ${expr.sql} = w.x OR (jsonb_typeof(w.x) <> 'array' AND ${hasElement(expr.sql, 'w.x')}))`);
+        parts.push(`EXISTS (SELECT 1 FROM jsonb_array_elements(${list}) AS w(x) WHERE ${expr.sql} = w.x OR ${hasElement(expr.sql, 'w.x')})`);
       }
       matches = parts.length === 0 ? FALSE : `(${parts.join(' OR ')})`;
       isNull = isJsonNull(expr.sql);
