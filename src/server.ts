@@ -6,6 +6,8 @@ import { openFilesAdapter } from './files/adapter.ts';
 import { logAuditSummary } from './audit/startup-summary.ts';
 import { openCluster, type ClusterLinks } from './cluster/open-cluster.ts';
 import { ensureJobStatusClass, jobStatusPlugin } from './cloud/jobs.ts';
+import { ensurePushStatusClass, pushStatusPlugin } from './push/push-status.ts';
+import { openPushService } from './push/open.ts';
 import { loadCloudCode, prepareCloud } from './cloud/load.ts';
 import { ensureLedgerClass, ledgerPlugin, PrivilegeLedger } from './security/ledger.ts';
 import { ensureIdempotencyTable, scheduleIdempotencyPruning } from './security/idempotency.ts';
@@ -25,6 +27,10 @@ import { UserCache } from './users/user-cache.ts';
 import { sessionPlugin } from './users/session-plugin.ts';
 import { ensureUserClasses } from './users/system-classes.ts';
 import { userPlugin } from './users/user-plugin.ts';
+import { loadAuthProviders } from './auth-providers/load.ts';
+import { defaultAuthFetch, type AuthFetch } from './auth-providers/fetch.ts';
+import { AuthDataFlow } from './users/auth-data-flow.ts';
+import { ensureAuthDataIndexes } from './users/auth-data.ts';
 
 export interface RunningServer {
   readonly url: string;
@@ -40,8 +46,12 @@ export interface Parsec {
   close(): Promise<void>;
 }
 
-/** Composition root: config → storage → schema → HTTP app. Wiring only. */
-export async function createParsec(config: ParsecConfig, options: { cwd?: string; mail?: EmailAdapter } = {}): Promise<Parsec> {
+/**
+ * Composition root: config → storage → schema → HTTP app. Wiring only. `mail` replaces the configured email
+ * adapter; `authFetch` is how auth providers reach the network (tests give an offline double; the default is
+ * the global fetch with a timeout).
+ */
+export async function createParsec(config: ParsecConfig, options: { cwd?: string; mail?: EmailAdapter; authFetch?: AuthFetch } = {}): Promise<Parsec> {
   const driver = await openDriver({
     databaseURI: config.databaseURI,
     poolSize: config.databasePoolSize,
@@ -50,9 +60,10 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
   });
   // Logs through the app's logger once it is built (the cluster links and the ledger exist before the app).
   const logger: { current: Logger } = { current: SILENT };
+  const nodeLog = { warn: (message: string) => logger.current.warn({}, message), info: (message: string) => logger.current.info({}, message) };
   let cluster: ClusterLinks;
   try {
-    cluster = await openCluster(config, driver, { warn: (message) => logger.current.warn({}, message), info: (message) => logger.current.info({}, message) });
+    cluster = await openCluster(config, driver, nodeLog);
   } catch (error) {
     await driver.close();
     throw error;
@@ -61,20 +72,28 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
     const { bus } = cluster;
     const schemas = await SchemaStore.open(driver, bus);
     await ensureUserClasses(driver, schemas);
+    const authProviders = await loadAuthProviders(config.auth, {
+      enableAnonymousUsers: config.enableAnonymousUsers ?? true,
+      fetch: options.authFetch ?? defaultAuthFetch,
+      cwd: options.cwd ?? process.cwd(),
+    });
+    await ensureAuthDataIndexes(driver, authProviders);
     await ensureJobStatusClass(driver, schemas);
     await ensureLedgerClass(driver, schemas);
     await ensureInstallationClass(driver, schemas);
+    await ensurePushStatusClass(driver, schemas);
     await ensureGlobalConfigTable(driver);
     if (config.idempotencyOptions !== undefined) await ensureIdempotencyTable(driver);
     const roles = new RoleStore(driver, bus);
     const sessions = new SessionStore(driver, config, roles, bus);
     const users = new UserCache(bus);
-    const plugins = new Map([userPlugin(config, sessions, users), sessionPlugin(sessions), rolePlugin(roles), jobStatusPlugin(), ledgerPlugin(), installationPlugin()].map((plugin) => [plugin.className, plugin]));
+    const plugins = new Map([userPlugin(config, sessions, users, new AuthDataFlow(authProviders, sessions, users)), sessionPlugin(sessions), rolePlugin(roles), jobStatusPlugin(), ledgerPlugin(), installationPlugin(), pushStatusPlugin()].map((plugin) => [plugin.className, plugin]));
     const mail = options.mail ?? (config.emailAdapter === undefined ? undefined : await loadEmailAdapter(config.emailAdapter, options.cwd ?? process.cwd()));
     const files = await openFilesAdapter(config.filesAdapter, driver, options.cwd ?? process.cwd());
+    const push = await openPushService(config.push, options.cwd ?? process.cwd());
     const cloud = prepareCloud(config, cluster.rateLimits);
     const ledger = new PrivilegeLedger(driver, () => logger.current, config.ledgerRetentionDays);
-    const { app, services, router } = buildApp({ config, driver, schemas, plugins, sessions, users, roles, mail, cloud, ledger, invalidation: bus, files });
+    const { app, services, router } = buildApp({ config, driver, schemas, plugins, sessions, users, roles, mail, cloud, ledger, invalidation: bus, files, push });
     logger.current = services.log;
     router.observe(ledgerObserver(ledger));
     await loadCloudCode(cloud, router, services);

@@ -172,8 +172,9 @@ for (const engine of engines()) {
             for (const [who, auth] of attackers()) {
               assertRefused(await request(path, { ...options, ...auth }), 119, clientsNotAllowed, `${who} ${shape} ${className}`);
             }
-            // _JobStatus is the one the master key reads (Parse.Cloud.getJobStatus); only the server writes it.
-            const masterReads = className === '_JobStatus' && ['find', 'find where', 'count', 'get'].includes(shape);
+            // _JobStatus and _PushStatus are the ones the master key reads (Parse.Cloud.getJobStatus,
+            // Parse.Push.getPushStatus); only the server writes them.
+            const masterReads = (className === '_JobStatus' || className === '_PushStatus') && ['find', 'find where', 'count', 'get'].includes(shape);
             const asMaster = await request(path, { ...options, ...MASTER });
             if (masterReads) assert.ok(asMaster.status === 200 || (shape === 'get' && asMaster.status === 404), `master ${shape} ${className}: ${asMaster.status}`);
             else assertRefused(asMaster, 119, undefined, `master ${shape} ${className} through /classes`);

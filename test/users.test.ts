@@ -66,7 +66,7 @@ for (const engine of engines()) {
         [{ username: 'u3', password: 'x', email: 'TAKEN@example.com' }, 203],
         [{ username: 'u4', password: 'x', emailVerified: true }, 119],
         [{ username: 'u5', password: 'x', sessionToken: 'r:00000000000000000000000000000000' }, 105],
-        [{ username: 'u6', password: 'x', authData: { anonymous: { id: 'a' } } }, 252],
+        [{ username: 'u6', password: 'x', authData: { bogus: 'x' } }, 252],
         [{ authData: {} }, 200],
         [{ username: 'u7', password: 'x', _hashed_password: 'x' }, 105],
       ];

@@ -67,11 +67,6 @@ export function installCloudApi(sdk: ParseSdk, registry: CloudRegistry): void {
   for (const type of OBJECT_TRIGGERS) {
     cloud[type] = (target: unknown, handler: unknown, validator?: unknown): void => {
       const className = classNameOf(sdk, target, `Parse.Cloud.${type}`);
-      // Downloads run no triggers yet: a beforeFind/afterFind on files (often a requireUser validator) would be
-      // silently skipped, leaving every file readable; refusing to start says so instead.
-      if (className === FILE_CLASS && (type === 'beforeFind' || type === 'afterFind')) {
-        throw new CloudCodeError(`Parse.Cloud.${type}(Parse.File): file download triggers are not supported yet; file URLs are readable by anyone who has them.`);
-      }
       register(type, className, handler, validator);
     };
   }

@@ -52,8 +52,8 @@ function readBack(sdk: ParseSdk, value: unknown, fallback: FileUpload): BeforeSa
 }
 
 /**
- * The file triggers of one upload or delete (`beforeSave`/`afterSave`, `beforeDelete`/`afterDelete` on
- * Parse.File), with Parse's request fields: `file`, `fileSize`, `contentLength`, plus the usual `user`,
+ * The file triggers of one upload, delete or download (`beforeSave`/`afterSave`, `beforeDelete`/`afterDelete`,
+ * `beforeFind`/`afterFind` on Parse.File), with Parse's request fields: `file`, `fileSize`, `contentLength`, plus the usual `user`,
  * `master`, `headers`, `ip`, `installationId`, `triggerName`. Absent when the app registered none.
  */
 export class FileTriggers {
@@ -71,7 +71,12 @@ export class FileTriggers {
     return FileTriggers.create(caller, 'beforeDelete', 'afterDelete');
   }
 
-  private static create(caller: Caller, beforeType: 'beforeSave' | 'beforeDelete', afterType: 'afterSave' | 'afterDelete'): FileTriggers | undefined {
+  /** The download triggers (`beforeFind`/`afterFind` on Parse.File), run by every download path. */
+  static forFind(caller: Caller): FileTriggers | undefined {
+    return FileTriggers.create(caller, 'beforeFind', 'afterFind');
+  }
+
+  private static create(caller: Caller, beforeType: 'beforeSave' | 'beforeDelete' | 'beforeFind', afterType: 'afterSave' | 'afterDelete' | 'afterFind'): FileTriggers | undefined {
     const { registry, sdk } = caller.services.cloud;
     if (sdk === undefined) return undefined;
     const before = registry.trigger(beforeType, FILE_CLASS);
@@ -115,6 +120,46 @@ export class FileTriggers {
     if (this.after === undefined) return;
     await this.session.runAfter(this.after, { file: this.fileObject(name, { url }), fileSize: null });
   }
+
+  /**
+   * `beforeFind` on a download (before any bytes are read): throwing refuses it. It may name another stored
+   * file to serve instead (Parse's contract: return a Parse.File, or rename `request.file`); the route checks
+   * that name like any other.
+   */
+  async beforeFind(name: string, url: string): Promise<string> {
+    if (this.before === undefined) return name;
+    const file = this.fileObject(name, { url });
+    const { request, result, skipped } = await this.session.run(this.before, { file, fileSize: null });
+    if (skipped) return name;
+    const chosen = (result instanceof (this.session.sdk.File as new (...args: never[]) => object) ? result : request.file) as SdkFile | undefined;
+    return typeof chosen?._name === 'string' && chosen._name !== '' ? chosen._name : name;
+  }
+
+  /**
+   * `afterFind` on a download, with the file's data: throwing refuses it (no bytes are sent); it may replace
+   * the data (return or set a Parse.File with data) and ask for `forceDownload`. A new name is not taken:
+   * the content type stays the one the stored name gives, so a trigger cannot turn a file into a page.
+   */
+  async afterFind(name: string, url: string, data: Buffer | undefined): Promise<{ data: Buffer | undefined; forceDownload: boolean }> {
+    if (this.after === undefined) return { data, forceDownload: false };
+    const file = this.fileObject(name, { url, data });
+    const { request, result, skipped } = await this.session.run(this.after, { file, fileSize: data?.length ?? null, forceDownload: false });
+    if (skipped) return { data, forceDownload: false };
+    const forceDownload = request.forceDownload === true || (typeof result === 'object' && result !== null && (result as { forceDownload?: unknown }).forceDownload === true);
+    const returned = typeof result === 'object' && result !== null && !(result instanceof (this.session.sdk.File as new (...args: never[]) => object)) ? (result as { file?: unknown }).file : result;
+    const chosen = returned instanceof (this.session.sdk.File as new (...args: never[]) => object) ? returned : request.file;
+    return { data: data === undefined ? undefined : (fileData(chosen as SdkFile | undefined) ?? data), forceDownload };
+  }
+}
+
+/** The bytes a Parse.File a trigger handed back holds, if any (never fetched from a URI). */
+function fileData(file: SdkFile | undefined): Buffer | undefined {
+  if (file === undefined) return undefined;
+  const source = file._source ?? {};
+  if (source.format === 'buffer' && Buffer.isBuffer(source.buffer)) return source.buffer;
+  if (typeof file._data === 'string') return Buffer.from(file._data, 'base64');
+  if (source.format === 'base64' && typeof source.base64 === 'string') return Buffer.from(source.base64, 'base64');
+  return undefined;
 }
 
 /**

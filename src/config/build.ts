@@ -90,6 +90,10 @@ export function buildConfig({ values, databaseURI, cloud }: Resolved): ParsecCon
     verifyUserEmails: need(values, 'verifyUserEmails'),
     preventLoginWithUnverifiedEmail: need(values, 'preventLoginWithUnverifiedEmail'),
     emailAdapter: values.emailAdapter === undefined || values.emailAdapter === false ? undefined : values.emailAdapter,
+    auth: values.auth,
+    enableAnonymousUsers: need(values, 'enableAnonymousUsers'),
+    push: values.push,
+    scheduledPush: values.scheduledPush ?? false,
   };
   return Object.freeze(config);
 }

@@ -9,6 +9,10 @@ import { DEFAULT_RATE_LIMIT, DEFAULT_RATE_LIMIT_TEXT, rateLimit } from './rate-l
 import { DEFAULT_REQUEST_COMPLEXITY, requestComplexity, type RequestComplexityOption } from './request-complexity-option.ts';
 import { idempotencyOptions, type IdempotencyOptions } from './idempotency-option.ts';
 import { fileUpload, filesAdapter } from './files-option.ts';
+import { push } from './push-option.ts';
+import { auth } from './auth-option.ts';
+import type { AuthOption } from '../auth-providers/load.ts';
+import type { PushOption } from '../push/adapter.ts';
 import type { FilesAdapterOption } from '../files/adapter.ts';
 import type { FileUploadOptions } from '../files/policy.ts';
 import type { AccountLockoutPolicy, EmailAdapterOption, PasswordPolicy, RateLimitRule } from './types.ts';
@@ -66,6 +70,10 @@ export interface OptionValues {
   emailAdapter: EmailAdapterOption | false;
   accountLockout: AccountLockoutPolicy | false;
   passwordPolicy: PasswordPolicy | false;
+  auth: AuthOption;
+  enableAnonymousUsers: boolean;
+  push: PushOption;
+  scheduledPush: boolean;
 }
 
 export type OptionName = keyof OptionValues;
@@ -430,6 +438,33 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     default: undefined,
     env: 'PARSEC_EMAIL_ADAPTER',
     help: 'Module sending account emails ("module" or {"module","options"}; its sendMail({to,subject,text}) as in Parse). Default: log them.',
+  },
+  auth: {
+    type: auth,
+    default: undefined,
+    defaultText: 'anonymous only',
+    env: 'PARSEC_AUTH',
+    help: 'Third-party login providers (authData) as in Parse: built in anonymous, apple, google, facebook, github, oauth2 (OpenID Connect: JWKS or token introspection), or a Parse Server auth adapter ("module" or {"module","options"}). Every log-in is verified with the provider. JSON in the variable.',
+  },
+  enableAnonymousUsers: {
+    type: types.boolean,
+    // As Parse: anonymous accounts give nothing open sign-up does not (and pass the same CLP and rate limit).
+    default: true,
+    env: 'PARSEC_ENABLE_ANONYMOUS_USERS',
+    help: 'Allow anonymous users (authData.anonymous, Parse.AnonymousUtils); false answers 252.',
+  },
+  push: {
+    type: push,
+    default: undefined,
+    defaultText: 'none (POST /push answers 115)',
+    env: 'PARSEC_PUSH',
+    help: 'Push adapter as in Parse: {"adapter": "module" | {"module","options"}}, or Parse\'s {"ios": …, "android": …} form (loads @parse/push-adapter); "sendTimeoutMs" (default 60000) bounds one delivery. JSON in the variable.',
+  },
+  scheduledPush: {
+    type: types.boolean,
+    default: false,
+    env: 'PARSEC_SCHEDULED_PUSH',
+    help: 'A push with push_time is only recorded ("scheduled") for an external scheduler, as in Parse; false sends it at once.',
   },
 };
 

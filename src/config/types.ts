@@ -1,6 +1,8 @@
 import type { IdempotencyOptions } from './idempotency-option.ts';
 import type { FilesAdapter, FilesAdapterOption } from '../files/adapter.ts';
 import type { FileUploadOptions } from '../files/policy.ts';
+import type { PushOption } from '../push/adapter.ts';
+import type { AuthOption } from '../auth-providers/load.ts';
 import type { TrustProxy } from './trust-proxy-option.ts';
 
 /** Parse's `accountLockout`: failed logins in a row lock an account for a while. */
@@ -171,4 +173,12 @@ export interface ParsecConfig {
   readonly preventLoginWithUnverifiedEmail: boolean;
   /** undefined: the development adapter, which logs messages instead of sending them. */
   readonly emailAdapter: EmailAdapterOption | undefined;
+  /** Parse's `auth`: third-party login providers (in code, a provider may be an adapter object). Absent: anonymous only. */
+  readonly auth?: AuthOption;
+  /** Parse's `enableAnonymousUsers`; absent means true (Parse's default). */
+  readonly enableAnonymousUsers?: boolean;
+  /** Parse's `push`: the adapter `POST /push` sends through (a module or, in code, an object). Absent: 115. */
+  readonly push?: PushOption;
+  /** A push with `push_time` is only recorded as `scheduled` (Parse's `scheduledPush`); default false: sent at once. */
+  readonly scheduledPush?: boolean;
 }

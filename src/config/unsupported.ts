@@ -20,7 +20,6 @@ export interface UnsupportedOption {
 }
 
 const isTrue = (value: unknown): boolean => value === true;
-const isFalse = (value: unknown): boolean => value === false;
 
 /** Whether a value asks for anything at all: null, false, '', [] and {} do not. */
 function hasContent(value: unknown): boolean {
@@ -41,11 +40,11 @@ const error = (note: string, protective: (value: unknown) => boolean = hasConten
 
 const table: Readonly<Record<string, UnsupportedOption>> = {
   // Accounts and sessions.
-  enableAnonymousUsers: error('anonymous sign-ups would not be refused', isFalse),
   preventSignupWithUnverifiedEmail: error('sign-ups with an unverified email would not be refused', isTrue),
-  allowExpiredAuthDataToken: warn('third-party auth (authData) logins are not available yet.'),
-  auth: warn('third-party auth providers are not available yet.'),
-  enableInsecureAuthAdapters: warn('third-party auth adapters are not available yet.'),
+  // Parsec validates authData with the provider on every log-in, whatever this says (GHSA-pfj7-wv7c-22pr).
+  allowExpiredAuthDataToken: warn('every authData log-in is validated with the provider; an expired token is never accepted.'),
+  // Parsec has no adapter that trusts a client's token without an app (audience) check.
+  enableInsecureAuthAdapters: warn('Parsec\'s built-in auth adapters all check that a token was issued for this app.'),
   sendUserEmailVerification: warn('email verification is not available yet.'),
   emailVerifyTokenValidityDuration: warn('email verification is not available yet, so no token is issued.'),
   emailVerifyTokenReuseIfValid: warn('email verification is not available yet.'),
@@ -103,9 +102,7 @@ const table: Readonly<Record<string, UnsupportedOption>> = {
   // Files.
   preserveFileName: warn('file names follow Parsec\'s rules.'),
 
-  // Push, LiveQuery, GraphQL.
-  push: warn('push notifications are not available yet.'),
-  scheduledPush: warn('push notifications are not available yet.'),
+  // LiveQuery, GraphQL.
   liveQuery: warn('LiveQuery is not available yet.'),
   liveQueryServerOptions: warn('LiveQuery is not available yet.'),
   startLiveQueryServer: warn('LiveQuery is not available yet.'),

@@ -14,7 +14,7 @@ import { isTokenLinkPath, registerAccountEmailRoutes } from './routes/account-em
 import { registerBatchRoute } from './routes/batch.ts';
 import { registerClassRoutes } from './routes/classes.ts';
 import { registerFunctionRoutes } from './routes/functions.ts';
-import { isFileDownload, registerFileRoutes, uploadBodyLimit } from './routes/files.ts';
+import { downloadAuth, isFileDownload, registerFileRoutes, uploadBodyLimit } from './routes/files.ts';
 import { fileUploadRequest } from '../files/upload-body.ts';
 import { registerSchemaRoutes } from './routes/schemas.ts';
 import { registerSecurityRoute } from './routes/security.ts';
@@ -28,6 +28,7 @@ import { allGuards, idempotencyGuard } from '../security/idempotency.ts';
 import { registerConfigRoutes } from './routes/config.ts';
 import { registerInstallationRoutes } from './routes/installations.ts';
 import { registerPurgeRoute } from './routes/purge.ts';
+import { registerPushRoute } from './routes/push.ts';
 
 const CORS_HEADERS = {
   'access-control-allow-origin': '*',
@@ -53,6 +54,7 @@ export function buildRouter(mountPaths: readonly string[]): Router {
   registerPurgeRoute(router);
   registerAggregateRoute(router);
   registerFileRoutes(router);
+  registerPushRoute(router);
   return router;
 }
 
@@ -131,9 +133,14 @@ export function buildApp(services: Omit<Services, 'log' | 'mail'> & { mail?: Ema
       const extracted =
         fileUploadRequest(request.method, path, request.headers, request.body as Buffer | undefined) ??
         extractRequest(request.method, request.headers, parseJsonBody(request.body as Buffer | undefined));
-      // A file URL is a bearer URL, as in Parse: downloads need no keys (the app id is in the path).
-      const anonymous = isTokenLinkPath(path) || isFileDownload(request.method, path);
-      const auth = anonymous ? ANONYMOUS : await authenticate(extracted.credentials, request.ip, path);
+      // A file URL is a bearer URL, as in Parse: downloads need no keys (the app id is in the path); with
+      // download triggers, the credentials a download presents identify its caller (routes/files.ts).
+      const authenticated = (credentials: typeof extracted.credentials) => authenticate(credentials, request.ip, path);
+      const auth = isTokenLinkPath(path)
+        ? ANONYMOUS
+        : isFileDownload(request.method, path)
+          ? await downloadAuth(withLog, extracted.credentials, authenticated)
+          : await authenticated(extracted.credentials);
       const client: ClientInfo = {
         ip: request.ip,
         headers: scrubHeaders(request.headers),

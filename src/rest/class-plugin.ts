@@ -29,6 +29,8 @@ export interface ClassPlugin {
   readonly className: string;
   /** The operations clients may use on this class through the generic routes; anything else is 119. */
   readonly operations: ReadonlySet<Operation>;
+  /** Fields only the row's own user (and the master keys) may see or name in a query (`_User`: `authData`). */
+  readonly ownerOnlyFields?: readonly string[];
   /** Only the master key (and read-only master key) may use those operations; everyone else gets 119. */
   readonly masterOnly?: boolean;
   /** Operations only the master key may use although clients may use the others (`_Installation`: find, count, delete). */
@@ -43,6 +45,12 @@ export interface ClassPlugin {
    * object, with the caller's write permission; undefined creates as usual. Runs before any trigger.
    */
   existingForCreate?(caller: Caller, body: unknown): Promise<ExistingObject | undefined>;
+  /**
+   * Answers a create itself, before its class-level permission is decided: `_User` with `authData` is a
+   * log-in when the provider's account is already linked (Parse's `POST /users`), which needs no `create`
+   * permission, as `/login` needs none. Undefined lets the create run as usual.
+   */
+  createInstead?(caller: Caller, body: unknown): Promise<(JsonRecord & { readonly objectId: string; readonly createdAt: string }) | undefined>;
   prepareCreate?(caller: Caller, write: ObjectWrite, objectId: string): Promise<PreparedWrite>;
   /** Runs in the create's transaction; what it returns is added to the create response. */
   afterCreate?(caller: Caller, db: Driver, objectId: string, write: ObjectWrite): Promise<JsonRecord | undefined>;

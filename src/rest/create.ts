@@ -97,6 +97,8 @@ export async function create(caller: Caller, className: string, body: unknown): 
   assertClassServed(caller, className, 'create');
   const { config, schemas, driver, plugins } = caller.services;
   const plugin = plugins.get(className);
+  const instead = await plugin?.createInstead?.(caller, body);
+  if (instead !== undefined) return instead;
   await schemas.loadIfMissing(className, driver);
   const current = schemas.get(className);
   // The class-level permission decides before the body is even read: a caller who may not create learns

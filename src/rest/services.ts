@@ -9,6 +9,7 @@ import type { Driver } from '../storage/driver.ts';
 import type { EmailAdapter } from '../users/email.ts';
 import type { PrivilegeLedger } from '../security/ledger.ts';
 import type { FilesAdapter } from '../files/adapter.ts';
+import type { PushService } from '../push/deliver.ts';
 import type { RoleStore } from '../security/role-store.ts';
 import type { SessionStore } from '../users/session-store.ts';
 import type { UserCache } from '../users/user-cache.ts';
@@ -44,6 +45,8 @@ export interface Services {
   readonly invalidation: InvalidationBus;
   /** Where uploaded files are stored (`filesAdapter`; the database by default). */
   readonly files: FilesAdapter;
+  /** Where pushes are sent (`push.adapter`); absent when none is configured (`POST /push` answers 115). */
+  readonly push?: PushService;
 }
 
 /** One caller's view of the services: every use case takes this, so none can run without a caller. */

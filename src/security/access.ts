@@ -7,7 +7,7 @@ import { DEFAULT_CLP } from '../schema/clp.ts';
 import type { ClassLevelPermissions, ClassSchema } from '../schema/types.ts';
 import type { ReadAccess } from '../storage/sql/context.ts';
 import { grantFor, type Grant } from './class-permissions.ts';
-import { mergeRules, NOTHING_PROTECTED, protectedFieldsFor, type ProtectedFieldRules, type ProtectedFields } from './protected-fields.ts';
+import { mergeRules, NOTHING_PROTECTED, protectedFieldsFor, withOwnerOnly, type ProtectedFieldRules, type ProtectedFields } from './protected-fields.ts';
 
 export type ReadOperation = 'find' | 'get' | 'count';
 export type WriteOperation = 'update' | 'delete';
@@ -147,7 +147,7 @@ class ClientPlan implements AccessPlan {
     let computed = this.protectedCache.get(schema);
     if (computed === undefined) {
       const rules = mergeRules(schema.classLevelPermissions.protectedFields, this.sources.protectedFields[className]);
-      computed = protectedFieldsFor(rules, this.auth, className === '_User');
+      computed = withOwnerOnly(protectedFieldsFor(rules, this.auth, className === '_User'), this.auth, this.sources.plugins.get(className)?.ownerOnlyFields);
       this.protectedCache.set(schema, computed);
     }
     return computed;

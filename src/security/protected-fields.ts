@@ -72,3 +72,22 @@ export function protectedFieldsFor(rules: ReadonlyMap<string, readonly string[]>
     },
   };
 }
+
+/**
+ * Adds fields no one but the row's own user sees or queries (a plugin's `ownerOnlyFields`, e.g. `_User`
+ * `authData`), whatever the protectedFields rules say: unqueryable for every non-master caller, hidden in
+ * every row but the caller's own.
+ */
+export function withOwnerOnly(fields: ProtectedFields, auth: AuthContext, ownerOnly: readonly string[] | undefined): ProtectedFields {
+  if (ownerOnly === undefined || ownerOnly.length === 0 || (auth.kind !== 'anonymous' && auth.kind !== 'user')) return fields;
+  const userId = auth.kind === 'user' ? auth.userId : undefined;
+  const unqueryable = new Set([...fields.unqueryable, ...ownerOnly]);
+  return {
+    unqueryable,
+    hiddenIn(object) {
+      const hidden = fields.hiddenIn(object);
+      if (userId !== undefined && object.objectId === userId) return hidden;
+      return new Set([...hidden, ...ownerOnly]);
+    },
+  };
+}

@@ -16,6 +16,8 @@ import { sendVerificationEmail } from './account-emails.ts';
 import type { SessionStore } from './session-store.ts';
 import type { UserCache } from './user-cache.ts';
 import { USER_CLASS } from './system-classes.ts';
+import { AuthDataFlow, isAuthDataConstraint } from './auth-data-flow.ts';
+import { authAlreadyUsed } from './auth-data.ts';
 
 // The shape Parse Server accepts; the real check of an address is the verification email.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -57,12 +59,8 @@ const isMasterKind = (auth: AuthContext): boolean => auth.kind === 'master' || a
 
 /** Checks shared by sign-up and update; returns the password to hash and the username set, if given. */
 function checkUserFields(auth: AuthContext, write: ObjectWrite): { password: string | undefined; username: string | undefined } {
-  for (const field of ['sessionToken', 'authData']) {
-    if (topLevel(write, field) !== undefined) {
-      if (field === 'authData') fail(ErrorCode.UNSUPPORTED_SERVICE, 'This authentication method is unsupported.');
-      fail(ErrorCode.INVALID_KEY_NAME, `${field} is an invalid field name.`);
-    }
-  }
+  // authData is handled by AuthDataFlow before this runs (validated, or removed).
+  if (topLevel(write, 'sessionToken') !== undefined) fail(ErrorCode.INVALID_KEY_NAME, 'sessionToken is an invalid field name.');
   if (topLevel(write, 'emailVerified') !== undefined && !isMasterKind(auth)) {
     fail(ErrorCode.OPERATION_FORBIDDEN, "Clients aren't allowed to manually update email verification.");
   }
@@ -121,18 +119,25 @@ function userAcl(objectId: string, requested: StoredAcl | undefined, enforcePriv
  * pipeline, with the password hashed, session creation on sign-up, other users' private fields hidden and
  * sessions revoked when a password changes or a user is deleted.
  */
-export function userPlugin(config: ParsecConfig, sessions: SessionStore, users: UserCache): ClassPlugin {
+export function userPlugin(config: ParsecConfig, sessions: SessionStore, users: UserCache, authFlow: AuthDataFlow = new AuthDataFlow(new Map(), sessions, users)): ClassPlugin {
   return {
     className: USER_CLASS,
     operations: new Set(['find', 'get', 'count', 'create', 'update', 'delete']),
+    // Provider ids say which accounts a person has elsewhere, and an anonymous id is a credential: no one
+    // else may read them or test them in a query (a $regex on authData.anonymous.id would read it out).
+    ownerOnlyFields: ['authData'],
+
+    createInstead: (caller, body) => authFlow.createInstead(caller, body),
 
     async prepareCreate(caller, write, objectId) {
       if (write.objectId !== undefined && write.objectId.startsWith('role:')) fail(ErrorCode.OPERATION_FORBIDDEN, 'Invalid object ID.');
+      const signUp = authFlow.prepareSignUp(caller, write, topLevel(write, 'username') !== undefined);
+      write = signUp.write;
       // Without a username nothing else matters: `{"authData":{}}` alone must not create an account.
       if (topLevel(write, 'username') === undefined) fail(ErrorCode.USERNAME_MISSING, 'bad or missing username');
       const { password, username } = checkUserFields(caller.auth, write);
-      if (password === undefined) fail(ErrorCode.PASSWORD_MISSING, 'password is required');
-      await checkNewPassword(config.passwordPolicy, password, username, undefined);
+      if (password === undefined && signUp.needsPassword) fail(ErrorCode.PASSWORD_MISSING, 'password is required');
+      if (password !== undefined) await checkNewPassword(config.passwordPolicy, password, username, undefined);
       const prepared = await withoutPassword(markUnverified(write, config.verifyUserEmails), password);
       const acl = userAcl(objectId, write.acl, config.enforcePrivateUsers, isMasterKind(caller.auth));
       return { ...prepared, write: { ...prepared.write, acl } };
@@ -141,23 +146,28 @@ export function userPlugin(config: ParsecConfig, sessions: SessionStore, users: 
     async afterCreate(caller, db, objectId, write) {
       const email = newEmail(write);
       if (config.verifyUserEmails && email !== undefined) await sendVerificationEmail(caller.services, db, { objectId, email });
-      // An account that may not log in before verifying gets no session from signing up either.
-      if (config.verifyUserEmails && config.preventLoginWithUnverifiedEmail) return undefined;
+      const { authProvider, extra } = authFlow.signUpDetails(caller);
+      // An account that may not log in before verifying gets no session from signing up either; one made by a
+      // provider without an email has nothing to verify, so its session is issued.
+      if (config.verifyUserEmails && config.preventLoginWithUnverifiedEmail && (email !== undefined || authProvider === 'password')) return undefined;
       const session = await sessions.create(db, {
         userId: objectId,
-        createdWith: { action: 'signup', authProvider: 'password' },
+        createdWith: { action: 'signup', authProvider },
         installationId: undefined,
         restricted: false,
       });
-      return { sessionToken: session.token };
+      return { ...extra, sessionToken: session.token };
     },
 
     async prepareUpdate(caller, objectId, write) {
+      let mayWrite: Promise<void> | undefined;
+      const assertWriter = (): Promise<void> => (mayWrite ??= assertMayWrite(caller, objectId));
+      write = await authFlow.prepareLinks(caller, objectId, write, topLevel(write, 'password') !== undefined, assertWriter);
       const { password, username } = checkUserFields(caller.auth, write);
       if (topLevel(write, 'username')?.operation.op === 'delete') fail(ErrorCode.USERNAME_MISSING, 'bad or missing username');
       const policy = config.passwordPolicy;
       if (password !== undefined && policy !== undefined) {
-        await assertMayWrite(caller, objectId);
+        await assertWriter();
         const owner = needsOwner(policy) ? await passwordOwner(caller.services.driver, objectId) : undefined;
         await checkNewPassword(policy, password, username, owner);
       }
@@ -192,6 +202,7 @@ export function userPlugin(config: ParsecConfig, sessions: SessionStore, users: 
     uniqueViolation(constraint) {
       if (constraint === '_User_username_key') return new ParseError(ErrorCode.USERNAME_TAKEN, 'Account already exists for this username.');
       if (constraint === '_User_email_key') return new ParseError(ErrorCode.EMAIL_TAKEN, 'Account already exists for this email address.');
+      if (isAuthDataConstraint(constraint)) return authAlreadyUsed();
       return undefined;
     },
   };

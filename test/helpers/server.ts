@@ -6,6 +6,7 @@ import { DEFAULT_REQUEST_COMPLEXITY } from '../../src/config/request-complexity-
 import type { ParsecConfig } from '../../src/config/types.ts';
 import { createParsec, type Parsec } from '../../src/server.ts';
 import type { EmailAdapter } from '../../src/users/email.ts';
+import type { AuthFetch } from '../../src/auth-providers/fetch.ts';
 
 export type Engine = 'pglite' | 'postgres';
 
@@ -101,13 +102,13 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function startTestServer(engine: Engine, overrides: Partial<ParsecConfig> = {}, options: { mail?: EmailAdapter } = {}): Promise<TestServer> {
+export async function startTestServer(engine: Engine, overrides: Partial<ParsecConfig> = {}, options: { mail?: EmailAdapter; authFetch?: AuthFetch } = {}): Promise<TestServer> {
   const database = engine === 'postgres' ? await freshPostgresDatabase() : undefined;
   const provisional = testConfig({ ...overrides, databaseURI: database?.uri ?? overrides.databaseURI ?? 'memory://' });
   // The server URL is only known after listening; it is used for Location headers and batch paths.
   let parsec: Parsec;
   try {
-    parsec = await createParsec(provisional, { mail: options.mail });
+    parsec = await createParsec(provisional, { mail: options.mail, authFetch: options.authFetch });
   } catch (error) {
     await database?.drop();
     throw error;

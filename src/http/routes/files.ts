@@ -1,11 +1,13 @@
-import { FileTriggers } from '../../cloud/file-triggers.ts';
+import type { Credentials } from '../../auth/authenticate.ts';
+import { ANONYMOUS, type AuthContext } from '../../auth/context.ts';
+import { FILE_CLASS, FileTriggers } from '../../cloud/file-triggers.ts';
 import { ErrorCode, masterKeyRequired, ParseError } from '../../errors/parse-error.ts';
 import { decideRange } from '../../files/range.ts';
 import { assertExtensionAllowed, assertMayUpload, DEFAULT_FILE_UPLOAD } from '../../files/policy.ts';
 import { assertUploadName, contentTypeFor, extensionForContentType, extensionOf, isActiveName, isStorableName, storedName } from '../../files/names.ts';
 import { decodeUpload, FileTooLargeError } from '../../files/upload-body.ts';
 import { fileBaseUrl } from '../../rest/find.ts';
-import type { Caller } from '../../rest/services.ts';
+import type { Caller, Services } from '../../rest/services.ts';
 import { logSafely } from '../../errors/log-safely.ts';
 import { ok, type ApiRequest, type ApiResponse, type Router } from '../router.ts';
 
@@ -86,13 +88,40 @@ function wrongApp(request: ApiRequest, appId: string | undefined): ApiResponse |
 
 const notFound = (): ParseError => new ParseError(ErrorCode.OBJECT_NOT_FOUND, 'File not found.');
 
+/**
+ * A download trigger's refusal, as Parse answers it: 403 with the trigger's code and message (a validator's
+ * 142, a thrown Parse.Error's own code, 141 for anything else), before any byte of the file is sent.
+ */
+async function unlessRefused<T>(run: () => Promise<T>): Promise<{ value: T } | { refused: ApiResponse }> {
+  try {
+    return { value: await run() };
+  } catch (error) {
+    if (!(error instanceof ParseError)) throw error;
+    return { refused: { status: 403, body: { code: error.code, error: error.message } } };
+  }
+}
+
+/** `beforeFind` on Parse.File: may refuse, or name another stored file; that name is checked like a requested one. */
+async function nameToServe(request: ApiRequest, triggers: FileTriggers | undefined, requested: string): Promise<{ value: string } | { refused: ApiResponse }> {
+  if (triggers === undefined) return { value: requested };
+  const chosen = await unlessRefused(() => triggers.beforeFind(requested, fileUrl(request.caller, requested)));
+  if ('refused' in chosen) return chosen;
+  if (!isStorableName(chosen.value)) throw notFound();
+  return chosen;
+}
+
 async function download(request: ApiRequest, params: Readonly<Record<string, string>>): Promise<ApiResponse> {
   refuseInBatch(request);
   const refused = wrongApp(request, params.appId);
   if (refused !== undefined) return refused;
-  const name = params.filename ?? '';
+  const requested = params.filename ?? '';
   // A name that could not have been stored is not looked up at all (`..`, separators, NUL, `%2e%2e`).
-  if (!isStorableName(name)) throw notFound();
+  if (!isStorableName(requested)) throw notFound();
+  // Every download, ranged or whole, runs the download triggers (GHSA-hpm8-9qx6-jvwv).
+  const triggers = FileTriggers.forFind(request.caller);
+  const served = await nameToServe(request, triggers, requested);
+  if ('refused' in served) return served.refused;
+  const name = served.value;
   let data: Buffer;
   try {
     const stored = await request.caller.services.files.getFileData(name);
@@ -100,12 +129,20 @@ async function download(request: ApiRequest, params: Readonly<Record<string, str
   } catch {
     throw notFound();
   }
+  let forceDownload = false;
+  if (triggers !== undefined) {
+    const after = await unlessRefused(() => triggers.afterFind(name, fileUrl(request.caller, name), data));
+    if ('refused' in after) return after.refused;
+    data = after.value.data ?? data;
+    forceDownload = after.value.forceDownload;
+  }
   const headers: Record<string, string> = {
     // From the stored name only, never from what the uploader said; nosniff stops browsers guessing otherwise.
     'content-type': contentTypeFor(name),
     'x-content-type-options': 'nosniff',
     'accept-ranges': 'bytes',
   };
+  if (forceDownload) headers['content-disposition'] = 'attachment';
   if (isActiveName(name)) {
     // Active content is only stored by the master key (or an app's own fileExtensions); opened from its URL it
     // must still not run as this origin, so it is a download, and sandboxed if a browser renders it anyway.
@@ -133,9 +170,19 @@ async function metadata(request: ApiRequest, params: Readonly<Record<string, str
   refuseInBatch(request);
   const refused = wrongApp(request, params.appId);
   if (refused !== undefined) return refused;
-  const name = params.filename ?? '';
+  const requested = params.filename ?? '';
   const { files } = request.caller.services;
-  if (!isStorableName(name) || files.getMetadata === undefined) return ok({});
+  if (!isStorableName(requested)) return ok({});
+  // The metadata path runs the download triggers too, so it cannot be used around them (GHSA-hwx8-q9cg-mqmc).
+  const triggers = FileTriggers.forFind(request.caller);
+  const served = await nameToServe(request, triggers, requested);
+  if ('refused' in served) return served.refused;
+  const name = served.value;
+  if (triggers !== undefined) {
+    const after = await unlessRefused(() => triggers.afterFind(name, fileUrl(request.caller, name), undefined));
+    if ('refused' in after) return after.refused;
+  }
+  if (files.getMetadata === undefined) return ok({});
   try {
     const found = await files.getMetadata(name);
     return ok(typeof found === 'object' && found !== null ? found : {});
@@ -169,6 +216,23 @@ const DOWNLOAD_PATH = /^\/files\/[^/]+\/(?:metadata\/)?[^/]+\/?$/;
 /** `GET /files/:appId/…`: served without keys, as Parse serves file URLs. */
 export function isFileDownload(method: string, path: string): boolean {
   return method === 'GET' && DOWNLOAD_PATH.test(path);
+}
+
+/**
+ * Who a download is made by. File URLs are bearer URLs: without download triggers nobody is identified and
+ * no credential is looked at. With a `beforeFind`/`afterFind` on Parse.File, a download that presents a
+ * session token, master key or maintenance key is authenticated like any request (an unknown token is 209,
+ * never anonymous), so the triggers see `request.user` / `request.master`; the app id comes from the path
+ * (the route refuses another) and no client key is needed, as for any download. A browser `<img src>` and
+ * the SDKs send no credentials, so `request.user` is then undefined.
+ */
+export function downloadAuth(services: Services, credentials: Credentials, authenticate: (credentials: Credentials) => Promise<AuthContext>): Promise<AuthContext> {
+  const { registry } = services.cloud;
+  const triggered = registry.trigger('beforeFind', FILE_CLASS) !== undefined || registry.trigger('afterFind', FILE_CLASS) !== undefined;
+  const presented = [credentials.sessionToken, credentials.masterKey, credentials.maintenanceKey].some((value) => value !== undefined && value !== '');
+  if (!triggered || !presented) return Promise.resolve(ANONYMOUS);
+  const { appId, clientKeys } = services.config;
+  return authenticate({ ...credentials, appId, ...clientKeys });
 }
 
 /** The body limit of `/files`: a file of maxRequestBytes in base64 (line breaks allowed) plus the JSON around it. */
