@@ -29,11 +29,14 @@ export interface CommandMessage {
 export interface ProcessStats {
   readonly rssBytes: number;
   readonly maxRssBytes: number;
+  /** CPU time used so far (user + system, all threads), in microseconds. */
+  readonly cpuMicros: number;
 }
 
 export function processStats(): ProcessStats {
+  const cpu = process.cpuUsage();
   // resourceUsage().maxRSS is in kilobytes.
-  return { rssBytes: process.memoryUsage.rss(), maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+  return { rssBytes: process.memoryUsage.rss(), maxRssBytes: process.resourceUsage().maxRSS * 1024, cpuMicros: cpu.user + cpu.system };
 }
 
 export function isChildMessage(value: unknown): value is ChildMessage {

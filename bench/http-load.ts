@@ -10,6 +10,18 @@ import { CLIENT_HEADERS, MASTER_HEADERS, guardedParams, item, knownWrongLogin, p
  */
 export type HttpScenario = 'get' | 'find' | 'create' | 'me' | 'login' | 'securedUser' | 'securedMaster' | 'masterGet' | CloudFunction;
 
+/**
+ * The cluster bench's scenarios (cluster.ts): the routes whose work a second node can share, and
+ * `countedPing`, the `ping` call on a route with a rate-limit rule, every call counted in the nodes' shared
+ * store, from one of `CLIENT_ADDRESSES` callers (in `X-Forwarded-For`, as a load balancer sets it).
+ */
+export type SpreadScenario = 'get' | 'find' | 'create' | 'me' | 'ping' | 'guarded' | 'countedPing';
+
+/** Distinct client addresses `countedPing` comes from: one rate-limit counter each, as many callers have. */
+export const CLIENT_ADDRESSES = 1000;
+export const COUNTED_PING_PATH = '/parse/functions/countedPing';
+const clientAddress = (n: number): string => `10.0.${Math.floor(n / 250) % 250}.${(n % 250) + 1}`;
+
 export interface HttpMeasurement {
   /** Mean of autocannon's per-second request counts. */
   readonly requestsPerSec: number;
@@ -43,6 +55,7 @@ let createCounter = 1_000_000;
 let meCounter = 0;
 let loginCounter = 0;
 let guardedCounter = 0;
+let countedCounter = 0;
 
 const JSON_HEADERS = { ...CLIENT_HEADERS, 'content-type': 'application/json' };
 
@@ -52,8 +65,18 @@ function cycle<T>(values: readonly T[], n: number): T {
   return value;
 }
 
-function requestFor(scenario: HttpScenario, input: ScenarioInput): autocannon.Request {
+function requestFor(scenario: HttpScenario | SpreadScenario, input: ScenarioInput): autocannon.Request {
   switch (scenario) {
+    case 'countedPing':
+      return {
+        method: 'POST',
+        path: COUNTED_PING_PATH,
+        body: '{}',
+        setupRequest: (request) => ({
+          ...request,
+          headers: { ...JSON_HEADERS, 'x-forwarded-for': clientAddress(countedCounter++ % CLIENT_ADDRESSES) },
+        }),
+      };
     case 'get':
       return {
         method: 'GET',
@@ -173,6 +196,10 @@ export async function measureHttp(
   const result = await run(input.origin, options(settings.durationSec), (statusCode, responseTime) => {
     if (statusCode >= 200 && statusCode < 300) latency.record(responseTime);
   });
+  return summarize(latency, result, warmup);
+}
+
+function summarize(latency: LatencyRecorder, result: autocannon.Result, warmup: autocannon.Result): HttpMeasurement {
   const [p50 = Number.NaN, p99 = Number.NaN] = latency.percentiles(50, 99);
   return {
     requestsPerSec: round(result.requests.mean, 1),
@@ -181,6 +208,63 @@ export async function measureHttp(
     responses: result.requests.total,
     errors: warmup.errors + result.errors,
     non2xx: warmup.non2xx + result.non2xx,
+  };
+}
+
+/** One load spread over several servers: each server's share, and the whole. */
+export interface SpreadMeasurement {
+  /** Requests/s, responses, errors and non-2xx summed over the servers; p50/p99 over every response. */
+  readonly total: HttpMeasurement;
+  /** In the order of the servers given. */
+  readonly perServer: readonly HttpMeasurement[];
+}
+
+/** Called just before the measured window starts and just after it ended (e.g. to read the servers' CPU time). */
+export interface WindowMeter {
+  begin(): Promise<void>;
+  end(): Promise<void>;
+}
+
+/**
+ * `measureHttp`'s load split over `inputs` (one per server): the same connection count in all, an equal
+ * share to each server (one autocannon per server, all started together, for the same windows), as a
+ * load balancer spreading keep-alive connections evenly would. With one input it is `measureHttp`'s load
+ * (without its `settle`, which only logins need).
+ */
+export async function measureHttpSpread(scenario: SpreadScenario, inputs: readonly ScenarioInput[], settings: BenchSettings, meter?: WindowMeter): Promise<SpreadMeasurement> {
+  if (inputs.length === 0 || inputs.length > settings.connections) throw new Error(`measureHttpSpread: ${inputs.length} servers for ${settings.connections} connections`);
+  const share = (i: number): number => Math.floor(settings.connections / inputs.length) + (i < settings.connections % inputs.length ? 1 : 0);
+  const options = (i: number, input: ScenarioInput, durationSec: number): RunOptions => ({
+    connections: share(i),
+    durationSec,
+    timeoutSec: TIMEOUT_SEC,
+    requests: [requestFor(scenario, input)],
+  });
+  const warmups = await Promise.all(inputs.map((input, i) => run(input.origin, options(i, input, settings.warmupSec), () => undefined)));
+  const all = new LatencyRecorder();
+  await meter?.begin();
+  const measured = await Promise.all(
+    inputs.map(async (input, i) => {
+      const latency = new LatencyRecorder();
+      const result = await run(input.origin, options(i, input, settings.durationSec), (statusCode, responseTime) => {
+        if (statusCode < 200 || statusCode >= 300) return;
+        latency.record(responseTime);
+        all.record(responseTime);
+      });
+      return { latency, result };
+    }),
+  );
+  await meter?.end();
+  const perServer = measured.map(({ latency, result }, i) => {
+    const warmup = warmups[i];
+    if (warmup === undefined) throw new Error('measureHttpSpread: a warm-up is missing');
+    return summarize(latency, result, warmup);
+  });
+  const sum = (key: 'requestsPerSec' | 'responses' | 'errors' | 'non2xx'): number => perServer.reduce((total, m) => total + m[key], 0);
+  const [p50 = Number.NaN, p99 = Number.NaN] = all.percentiles(50, 99);
+  return {
+    total: { requestsPerSec: round(sum('requestsPerSec'), 1), p50Ms: round(p50, 2), p99Ms: round(p99, 2), responses: sum('responses'), errors: sum('errors'), non2xx: sum('non2xx') },
+    perServer,
   };
 }
 

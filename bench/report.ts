@@ -1,14 +1,17 @@
 import os from 'node:os';
 import type { DbMeasurement, DbScenario } from './db-limit.ts';
 import type { CloudRoundTrip } from './cloud-check.ts';
+import { CLUSTER_SCENARIOS, type ClusterRun, type ClusterScenario, type RateLimitCounters, type WindowCpu } from './cluster.ts';
 import type { LedgerCheck } from './ledger-check.ts';
 import type { Engine, EngineRun, HttpLimitRun, LimitScenario } from './engine.ts';
 import type { HashLimit } from './hash-limit.ts';
-import type { EnumerationTiming, HttpMeasurement } from './http-load.ts';
+import { CLIENT_ADDRESSES, type EnumerationTiming, type HttpMeasurement, type SpreadMeasurement } from './http-load.ts';
+import type { InvalidationRun } from './invalidation-latency.ts';
 import { round } from './latency.ts';
 import type { SecuredCheck } from './seed.ts';
 import type { SessionQueries } from './session-queries.ts';
-import type { BenchSettings } from './settings.ts';
+import { redact } from './postgres.ts';
+import type { BenchSettings, ClusterSettings } from './settings.ts';
 import type { SqlCheck } from './sql-check.ts';
 import { CLOUD_FUNCTIONS, type CloudFunction } from './workload.ts';
 
@@ -192,4 +195,102 @@ export function settingsReport(settings: BenchSettings): Record<string, unknown>
 
 export function httpLimitReport(http: HttpLimitRun): Record<string, unknown> {
   return { ...http.measurements, peakRssMB: megabytes(http.peakRssBytes) };
+}
+
+/** A spread measurement as reported: the whole, and each node's share. */
+export type SpreadEntry = HttpMeasurement & { readonly perNode: Readonly<Record<string, HttpMeasurement>> };
+
+/** The CPU one measured window took. */
+export interface CpuEntry {
+  /** Cores used on average over the window (CPU seconds ÷ elapsed seconds): each node's, and the load generator's. */
+  readonly cores: Readonly<Record<string, number>>;
+  /** Responses in the window ÷ CPU seconds of the nodes together. */
+  readonly requestsPerNodeCpuSec: number;
+}
+
+/** One scenario of the cluster bench: one node with every connection, both nodes with half each (one, two, two, one). */
+export interface ScaleOutEntry {
+  readonly oneNode: readonly [HttpMeasurement, HttpMeasurement];
+  readonly twoNodes: readonly [SpreadEntry, SpreadEntry];
+  /** Two nodes' mean requests/s ÷ one node's: what the second node adds on this machine. */
+  readonly twoVsOne: number;
+  readonly cpu: { readonly oneNode: readonly [CpuEntry, CpuEntry]; readonly twoNodes: readonly [CpuEntry, CpuEntry] };
+  /**
+   * Responses per CPU-second of the nodes, on two nodes ÷ on one (both windows of each pooled): below 1.0, a
+   * node serving half the load in a cluster spends more CPU per request than one node serving it all.
+   */
+  readonly cpuEfficiencyTwoVsOne: number;
+}
+
+export interface ClusterReport {
+  readonly throughput: Record<ClusterScenario, ScaleOutEntry>;
+  /** `countedPing` ÷ `ping` requests/s, on one node and on two: what counting every call in the shared store costs. */
+  readonly countedVsPing: { readonly oneNode: number; readonly twoNodes: number };
+  readonly rateLimits: RateLimitCounters & { readonly expected: number };
+  readonly peakRssMB: Readonly<Record<string, number | null>>;
+  readonly invalidation: InvalidationRun;
+}
+
+export const NODE_NAMES = ['A', 'B'] as const;
+
+export function clusterReport(run: ClusterRun): ClusterReport {
+  const throughput = {} as Record<ClusterScenario, ScaleOutEntry>;
+  const entry = (spread: SpreadMeasurement): SpreadEntry => ({ ...spread.total, perNode: Object.fromEntries(spread.perServer.map((m, i) => [NODE_NAMES[i] ?? String(i), m])) });
+  const total = (windows: readonly HttpMeasurement[]): number => windows.reduce((sum, window) => sum + window.requestsPerSec, 0);
+  const nodeCpu = (cpu: WindowCpu): number => cpu.nodesSec.reduce((sum, sec) => sum + sec, 0);
+  const cpuEntry = (m: HttpMeasurement, cpu: WindowCpu): CpuEntry => {
+    const cores: Record<string, number> = {};
+    cpu.nodesSec.forEach((sec, i) => (cores[NODE_NAMES[i] ?? String(i)] = ratio(sec, cpu.elapsedSec)));
+    cores.loadGenerator = ratio(cpu.loadGeneratorSec, cpu.elapsedSec);
+    return { cores, requestsPerNodeCpuSec: round(m.responses / nodeCpu(cpu), 1) };
+  };
+  /** Responses per node CPU-second, pooled over windows. */
+  const pooled = (windows: readonly HttpMeasurement[], cpu: readonly WindowCpu[]): number =>
+    windows.reduce((sum, m) => sum + m.responses, 0) / cpu.reduce((sum, window) => sum + nodeCpu(window), 0);
+  for (const scenario of CLUSTER_SCENARIOS) {
+    const { oneNode, twoNodes, cpu } = run.throughput[scenario];
+    const two = [entry(twoNodes[0]), entry(twoNodes[1])] as const;
+    throughput[scenario] = {
+      oneNode,
+      twoNodes: two,
+      twoVsOne: ratio(total(two), total(oneNode)),
+      cpu: {
+        oneNode: [cpuEntry(oneNode[0], cpu.oneNode[0]), cpuEntry(oneNode[1], cpu.oneNode[1])],
+        twoNodes: [cpuEntry(two[0], cpu.twoNodes[0]), cpuEntry(two[1], cpu.twoNodes[1])],
+      },
+      cpuEfficiencyTwoVsOne: ratio(pooled(two, cpu.twoNodes), pooled(oneNode, cpu.oneNode)),
+    };
+  }
+  const { ping, countedPing } = throughput;
+  return {
+    throughput,
+    countedVsPing: {
+      oneNode: ratio(total(countedPing.oneNode), total(ping.oneNode)),
+      twoNodes: ratio(total(countedPing.twoNodes), total(ping.twoNodes)),
+    },
+    rateLimits: { ...run.rateLimits, expected: CLIENT_ADDRESSES },
+    peakRssMB: Object.fromEntries(run.peakRssBytes.map((bytes, i) => [NODE_NAMES[i] ?? String(i), megabytes(bytes)])),
+    invalidation: run.invalidation,
+  };
+}
+
+/** Errors or non-2xx on any node, a change another node did not refuse in time (or a control it refused), calls not counted. */
+export function clusterFailures(run: ClusterRun): string[] {
+  const found: string[] = [];
+  const flag = (label: string, m: HttpMeasurement): void => {
+    if (m.errors > 0 || m.non2xx > 0) found.push(`cluster ${label}: ${m.errors} errors, ${m.non2xx} non-2xx responses`);
+  };
+  for (const scenario of CLUSTER_SCENARIOS) {
+    const { oneNode, twoNodes } = run.throughput[scenario];
+    oneNode.forEach((m, window) => flag(`${scenario} on one node (window ${window + 1})`, m));
+    twoNodes.forEach((spread, window) => spread.perServer.forEach((m, i) => flag(`${scenario} on two nodes (window ${window + 1}, node ${NODE_NAMES[i] ?? String(i)})`, m)));
+  }
+  for (const problem of run.invalidation.check.problems ?? []) found.push(`cluster invalidation: ${problem}`);
+  if (!run.invalidation.check.holds && run.invalidation.check.problems === undefined) found.push('cluster invalidation: the check does not hold');
+  if (run.rateLimits.counters === 0) found.push(`cluster rate limits: countedPing's calls left no counter in ${run.rateLimits.store}`);
+  return found;
+}
+
+export function clusterSettingsReport(cluster: ClusterSettings, nodePoolSize: number): Record<string, unknown> {
+  return { nodes: cluster.nodes, nodePoolSize, revocations: cluster.revocations, refusalLimitMs: cluster.refusalLimitMs, redis: cluster.redisURL === undefined ? null : redact(cluster.redisURL) };
 }

@@ -1,18 +1,20 @@
 /**
  * `npm run bench [-- --quick]`: Parsec on PGlite and on PostgreSQL against two limits measured in the same
  * run with the same load — a bare HTTP server replaying Parsec's responses, and Parsec's SQL sent straight
- * to the database. JSON report on stdout, progress on stderr. See bench/README.md.
+ * to the database. `--cluster`: instead, two Parsec nodes on one PostgreSQL database (cluster.ts). JSON
+ * report on stdout, progress on stderr. See bench/README.md.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { killAllChildren } from './child.ts';
+import { benchCluster, CLUSTER_SCENARIOS, NODE_POOL_SIZE } from './cluster.ts';
 import { pgliteExecutor, postgresExecutor } from './db-limit.ts';
 import { benchEngine, benchHttpLimit, POOL_SIZE, type EngineRun } from './engine.ts';
 import { progress } from './progress.ts';
 import { createFreshDatabase, postgresTarget, probe, redact } from './postgres.ts';
-import { engineReport, failures, httpLimitReport, settingsReport } from './report.ts';
-import { readSettings, type BenchSettings } from './settings.ts';
+import { clusterFailures, clusterReport, clusterSettingsReport, engineReport, failures, httpLimitReport, settingsReport } from './report.ts';
+import { clusterMode, readClusterSettings, readSettings, type BenchSettings, type ClusterSettings } from './settings.ts';
 
 /** Undo steps (temp dirs, bench databases), run last-in first-out on any exit path. */
 const cleanups: (() => Promise<void>)[] = [];
@@ -30,13 +32,16 @@ async function runCleanups(): Promise<void> {
 }
 
 /** A generous bound on the whole run, so a hang anywhere still ends the process (and its children). */
-function startWatchdog(settings: BenchSettings): void {
+function startWatchdog(settings: BenchSettings, cluster: ClusterSettings | undefined): void {
   // HTTP limit: 7 routes (4 REST, 3 cloud functions). Per engine: 5 Parsec routes, the secured find (as a
   // user, as the master), the master get (ledger off, on, on, off), 3 cloud functions, the hashing limit,
   // the enumeration check (counted twice: its one-connection pass is a fixed count of hashes) and 4
-  // database statements.
-  const measurements = 7 + 2 * 20;
-  const limitMs = (measurements * (settings.warmupSec + settings.durationSec + 5) + 600) * 1000;
+  // database statements. The cluster: each scenario on one node, two, two and one; and the invalidation trials
+  // (sessions, then a quarter as many role and CLP changes): a second each is several times what one takes
+  // (a login's hash and a few requests), and a kind of change stops after 3 problems of `refusalLimitMs`.
+  const measurements = cluster === undefined ? 7 + 2 * 20 : 4 * CLUSTER_SCENARIOS.length;
+  const trialsSec = cluster === undefined ? 0 : 1.5 * cluster.revocations + 3 * 3 * (cluster.refusalLimitMs / 1000);
+  const limitMs = (measurements * (settings.warmupSec + settings.durationSec + 5) + trialsSec + 600) * 1000;
   setTimeout(() => {
     progress(`watchdog: the run exceeded ${Math.round(limitMs / 1000)} s, aborting`);
     void runCleanups().finally(() => process.exit(2));
@@ -51,7 +56,7 @@ async function pgliteRun(settings: BenchSettings): Promise<EngineRun> {
 }
 
 /** Checked before anything runs, so a misconfigured URL fails in seconds, not after the PGlite half. */
-async function planPostgres(): Promise<{ baseUrl: string } | { skipped: string }> {
+async function planPostgres(required = false): Promise<{ baseUrl: string } | { skipped: string }> {
   const target = postgresTarget();
   try {
     progress(`postgres: PostgreSQL ${await probe(target.baseUrl)} at ${redact(target.baseUrl)}`);
@@ -59,6 +64,7 @@ async function planPostgres(): Promise<{ baseUrl: string } | { skipped: string }
   } catch (error) {
     const reason = `PostgreSQL unreachable at ${redact(target.baseUrl)}: ${error instanceof Error ? error.message : String(error)}`;
     if (target.explicit) throw new Error(reason);
+    if (required) throw new Error(`${reason} (the cluster bench needs PostgreSQL: set PARSEC_BENCH_DATABASE_URL)`);
     progress(`SKIPPING PostgreSQL: ${reason} (set PARSEC_BENCH_DATABASE_URL to bench another server)`);
     return { skipped: reason };
   }
@@ -74,10 +80,45 @@ async function postgresRun(baseUrl: string, settings: BenchSettings): Promise<En
   return run;
 }
 
+/**
+ * Two nodes on one database: PostgreSQL only. PGlite is one process by construction (its data directory is
+ * locked, and Parsec keeps an embedded database's invalidations in memory), so it has no cluster to bench.
+ */
+async function clusterMain(settings: BenchSettings, cluster: ClusterSettings): Promise<number> {
+  const plan = await planPostgres(true);
+  if ('skipped' in plan) throw new Error(plan.skipped);
+  const database = await createFreshDatabase(plan.baseUrl);
+  cleanups.push(() => database.drop());
+  progress(`cluster: created database ${database.name}; rate-limit counters in ${cluster.redisURL === undefined ? 'PostgreSQL' : `Redis at ${redact(cluster.redisURL)}`}`);
+  // The machine's load around the run: its numbers are only as steady as that (bench/README.md, "Cluster mode").
+  const loadBefore = os.loadavg();
+  const run = await benchCluster(database.url, settings, cluster);
+  await database.drop();
+  progress(`cluster: dropped database ${database.name}`);
+  const found = clusterFailures(run);
+  const loadAverage = { before: loadBefore.map((load) => Math.round(load * 100) / 100), after: os.loadavg().map((load) => Math.round(load * 100) / 100) };
+  const report = {
+    settings: { ...settingsReport(settings), cluster: clusterSettingsReport(cluster, NODE_POOL_SIZE), loadAverage },
+    cluster: clusterReport(run),
+    failures: found,
+  };
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  if (found.length > 0) {
+    progress('FAILED: errors or non-2xx responses under load, or a revocation another node did not refuse in time; the numbers above are not valid:');
+    for (const failure of found) progress(`  ${failure}`);
+    return 1;
+  }
+  progress('done');
+  return 0;
+}
+
 async function main(): Promise<number> {
-  const settings = readSettings(process.argv.slice(2));
-  startWatchdog(settings);
+  const argv = process.argv.slice(2);
+  const settings = readSettings(argv);
+  const cluster = clusterMode(argv) ? readClusterSettings(settings) : undefined;
+  startWatchdog(settings, cluster);
   progress(`${settings.connections} connections, ${settings.warmupSec} s warm-up + ${settings.durationSec} s per measurement`);
+  if (cluster !== undefined) return clusterMain(settings, cluster);
 
   const postgresPlan = await planPostgres();
   const pglite = await pgliteRun(settings);

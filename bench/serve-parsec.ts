@@ -1,5 +1,6 @@
 /**
- * Child process: one Parsec server under test. argv[2] is JSON `{databaseURI, poolSize, maxLimit}`. It runs
+ * Child process: one Parsec server under test. argv[2] is JSON `{databaseURI, poolSize, maxLimit}` (and for
+ * a node of the cluster bench, `cluster`: its Redis URL, its rate-limit rules, `trustProxy`). It runs
  * the bench's cloud code (bench/cloud/main.js), and its `serverURL` is its own address: were the cloud code's
  * SDK to send its queries over HTTP, they would come back to this very server (and be counted, see below).
  * Extra commands:
@@ -29,6 +30,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
+import type { RateLimitRule } from '../src/config/types.ts';
 import type { DispatchObserver } from '../src/http/router.ts';
 import type { Driver, SqlExecutor } from '../src/storage/driver.ts';
 import { createParsec, type Parsec } from '../src/server.ts';
@@ -43,6 +45,13 @@ interface ParsecChildArgs {
   readonly databaseURI: string;
   readonly poolSize: number;
   readonly maxLimit: number;
+  /** A node of the cluster bench (cluster.ts): what differs from the single-node server. */
+  readonly cluster?: {
+    readonly redisURL: string | undefined;
+    readonly rateLimit: readonly RateLimitRule[];
+    /** Behind a load balancer: the client address is the `X-Forwarded-For` the bench sends. */
+    readonly trustProxy: boolean;
+  };
 }
 
 /** Replaces one method of the driver; the returned function puts the very original property back. */
@@ -233,8 +242,11 @@ async function startParsec(args: ParsecChildArgs): Promise<{ parsec: Parsec; por
         logLevel: 'silent',
         // Maintenance mid-measurement would be noise; the bench measures steady-state request handling.
         vacuumIntervalMs: 0,
-        // The bench logs in thousands of times from 127.0.0.1: it measures the work, not the rate limits.
-        rateLimit: [],
+        // The bench logs in thousands of times from 127.0.0.1: it measures the work, not the rate limits
+        // (the cluster bench's one rule counts one route's calls in the shared store, see cluster.ts).
+        rateLimit: args.cluster?.rateLimit ?? [],
+        redisURL: args.cluster?.redisURL,
+        trustProxy: args.cluster?.trustProxy ?? false,
         cloud: CLOUD_CODE_FILE,
         serverURL: `http://127.0.0.1:${port}/parse`,
       }),

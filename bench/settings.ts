@@ -23,9 +23,11 @@ function positiveInt(name: string, fallback: number): number {
   return value;
 }
 
+const ARGUMENTS = ['--quick', '--cluster'];
+
 export function readSettings(argv: readonly string[]): BenchSettings {
-  const unknown = argv.filter((arg) => arg !== '--quick');
-  if (unknown.length > 0) throw new Error(`unknown argument(s): ${unknown.join(' ')} (only --quick is accepted)`);
+  const unknown = argv.filter((arg) => !ARGUMENTS.includes(arg));
+  if (unknown.length > 0) throw new Error(`unknown argument(s): ${unknown.join(' ')} (only ${ARGUMENTS.join(' and ')} are accepted)`);
   const quick = argv.includes('--quick');
   return {
     connections: positiveInt('BENCH_CONNECTIONS', 32),
@@ -36,4 +38,26 @@ export function readSettings(argv: readonly string[]): BenchSettings {
     users: 50,
     quick,
   };
+}
+
+/** `--cluster`: the cluster bench (cluster.ts) instead of the single-node one; PostgreSQL only. */
+export function clusterMode(argv: readonly string[]): boolean {
+  return argv.includes('--cluster');
+}
+
+/** What the cluster bench adds to the load settings. */
+export interface ClusterSettings {
+  /** Parsec nodes on the one database. */
+  readonly nodes: 2;
+  /** Revocations timed (logouts and session deletions, half each); role and CLP changes get a quarter as many each. */
+  readonly revocations: number;
+  /** Milliseconds a revoked token may keep working on the other node before the run fails. */
+  readonly refusalLimitMs: number;
+  /** The nodes' rate-limit counters go to Redis when set (else to PostgreSQL); never printed unredacted. */
+  readonly redisURL: string | undefined;
+}
+
+export function readClusterSettings(settings: BenchSettings): ClusterSettings {
+  const redisURL = process.env.PARSEC_BENCH_REDIS_URL || process.env.PARSEC_TEST_REDIS_URL || undefined;
+  return { nodes: 2, revocations: positiveInt('BENCH_REVOCATIONS', settings.quick ? 50 : 200), refusalLimitMs: 5_000, redisURL };
 }

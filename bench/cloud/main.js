@@ -22,3 +22,7 @@ Parse.Cloud.define(
   },
   { public: true },
 );
+
+// `ping` again, under another name so that the cluster bench can put a rate-limit rule on its route alone
+// (bench/cluster.ts): every call is then counted in the nodes' shared store (PostgreSQL, or Redis).
+Parse.Cloud.define('countedPing', () => ({ pong: true }), { public: true });
