@@ -5,6 +5,8 @@ import type { Router } from './http/router.ts';
 import { openFilesAdapter } from './files/adapter.ts';
 import { logAuditSummary } from './audit/startup-summary.ts';
 import { openCluster, type ClusterLinks } from './cluster/open-cluster.ts';
+import { openReadRouting } from './cluster/read-routing.ts';
+import { recordClientWrite } from './rest/read-source.ts';
 import { ensureJobStatusClass, jobStatusPlugin } from './cloud/jobs.ts';
 import { ensurePushStatusClass, pushStatusPlugin } from './push/push-status.ts';
 import { openPushService } from './push/open.ts';
@@ -68,8 +70,10 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
     await driver.close();
     throw error;
   }
+  let reads: ReturnType<typeof openReadRouting>;
   try {
     const { bus } = cluster;
+    reads = openReadRouting(config, driver, bus, nodeLog);
     const schemas = await SchemaStore.open(driver, bus);
     await ensureUserClasses(driver, schemas);
     const authProviders = await loadAuthProviders(config.auth, {
@@ -93,9 +97,12 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
     const push = await openPushService(config.push, options.cwd ?? process.cwd());
     const cloud = prepareCloud(config, cluster.rateLimits);
     const ledger = new PrivilegeLedger(driver, () => logger.current, config.ledgerRetentionDays);
-    const { app, services, router } = buildApp({ config, driver, schemas, plugins, sessions, users, roles, mail, cloud, ledger, invalidation: bus, files, push });
+    const { app, services, router } = buildApp({ config, driver, schemas, plugins, sessions, users, roles, mail, cloud, ledger, invalidation: bus, files, push, reads });
     logger.current = services.log;
+    reads?.replica.announce();
     router.observe(ledgerObserver(ledger));
+    // A batch's sub-requests are covered by the batch itself, noted once it has finished (and committed).
+    if (reads !== undefined) router.afterWrites((request) => (request.inBatch ? Promise.resolve() : recordClientWrite(request.caller, request.escalation?.onBehalfOf)));
     await loadCloudCode(cloud, router, services);
     logAuditSummary(services);
     const timers = driver.kind === 'pglite' ? scheduleMaintenance(driver, config.vacuumIntervalMs, app.log) : [];
@@ -115,6 +122,7 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
           // What the last requests recorded is written before the database closes.
           await ledger.flush();
           schemas.close();
+          await reads?.close();
           await cluster.close();
           await driver.close();
         })();
@@ -122,6 +130,7 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
       },
     };
   } catch (error) {
+    await reads?.close();
     await cluster.close();
     await driver.close();
     throw error;

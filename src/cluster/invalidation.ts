@@ -13,7 +13,12 @@ export type Invalidation =
   /** A user's record changed (for `request.user`); without `userId`, every user's (a purge). */
   | { readonly kind: 'user'; readonly userId?: string }
   /** A class's schema or permissions changed (or the class was deleted). */
-  | { readonly kind: 'schema'; readonly className: string };
+  | { readonly kind: 'schema'; readonly className: string }
+  /**
+   * Callers (by their read-routing keys) wrote up to this primary WAL position: their reads on any node wait
+   * for the read replica to replay it. Not a cache change: only nodes with `readReplicaURI` listen for it.
+   */
+  | { readonly kind: 'written'; readonly keys: readonly string[]; readonly position: string };
 
 export interface InvalidationListener {
   /** One change made by another node. */
@@ -54,7 +59,7 @@ export class LocalBus implements InvalidationBus {
   }
 }
 
-const KINDS = new Set(['sessions', 'roles', 'user', 'schema']);
+const KINDS = new Set(['sessions', 'roles', 'user', 'schema', 'written']);
 const optionalString = (value: unknown): boolean => value === undefined || typeof value === 'string';
 
 /** A message from the channel, checked: anything malformed is ignored (and the sender is a node of ours anyway). */
@@ -64,6 +69,7 @@ export function readInvalidation(value: unknown): Invalidation | undefined {
   if (typeof event.kind !== 'string' || !KINDS.has(event.kind)) return undefined;
   if (event.kind === 'user' && !optionalString(event.userId)) return undefined;
   if (event.kind === 'schema' && typeof event.className !== 'string') return undefined;
+  if (event.kind === 'written' && (typeof event.position !== 'string' || !Array.isArray(event.keys) || !event.keys.every((key) => typeof key === 'string'))) return undefined;
   if (event.kind === 'sessions' && ![event.tokenHash, event.sessionId, event.userId, event.keepSessionId].every(optionalString)) return undefined;
   return event as Invalidation;
 }

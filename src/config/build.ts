@@ -52,6 +52,8 @@ export function buildConfig({ values, databaseURI, cloud }: Resolved): ParsecCon
     masterKeyIps: Object.freeze([...need(values, 'masterKeyIps')]),
     databaseURI,
     redisURL: values.redisURL,
+    readReplicaURI: values.readReplicaURI,
+    readReplicaMaxLagMs: need(values, 'readReplicaMaxLagMs'),
     cloud,
     cloudActsAsCaller: need(values, 'cloudActsAsCaller'),
     requireFunctionAccess: need(values, 'requireFunctionAccess'),

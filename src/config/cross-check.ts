@@ -3,6 +3,7 @@
  * plus stored credentials). Single values were already type-checked where they were read.
  */
 import { OPTIONS, type OptionValues } from './options.ts';
+import { readReplicaProblem } from './database-uri.ts';
 
 export interface CrossCheck {
   readonly problems: string[];
@@ -53,6 +54,8 @@ export function crossCheck(values: Partial<OptionValues>, masterKeyConfigured: b
 
   const { redisURL } = values;
   if (redisURL !== undefined && !/^rediss?:\/\//i.test(redisURL)) problems.push('redisURL must be a redis:// or rediss:// URL');
+  const replicaProblem = readReplicaProblem(values.readReplicaURI, values.databaseURI);
+  if (replicaProblem !== undefined) problems.push(replicaProblem);
 
   for (const entry of values.masterKeyIps ?? []) {
     const family = ALLOW_ALL.get(entry);

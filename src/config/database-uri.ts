@@ -28,3 +28,21 @@ export function resolveDatabaseURI(uri: string, cwd: string): Parsed<string> {
   if (scheme === 'memory') return { ok: true, value: uri };
   return { ok: false, reason: `databaseURI scheme ${scheme}:// is not supported: use postgres://, memory:// or a directory` };
 }
+
+/**
+ * `readReplicaURI` must name a PostgreSQL server, and only makes sense beside a PostgreSQL `databaseURI`:
+ * the embedded database has no replicas. Undefined when there is nothing to say.
+ */
+export function readReplicaProblem(replicaURI: string | undefined, databaseURI: string | undefined): string | undefined {
+  if (replicaURI === undefined) return undefined;
+  if (databaseURI === undefined || !/^postgres(ql)?:\/\//i.test(databaseURI)) {
+    return 'readReplicaURI needs databaseURI to be PostgreSQL (postgres://…): the embedded database (PGlite) has no read replicas; remove readReplicaURI or move to PostgreSQL';
+  }
+  if (!/^postgres(ql)?:\/\//i.test(replicaURI)) return 'readReplicaURI must be a postgres:// URL of a streaming replica of databaseURI (value not shown: it may contain a password)';
+  try {
+    new URL(replicaURI);
+  } catch {
+    return 'readReplicaURI is not a valid postgres:// URL (value not shown: it may contain a password)';
+  }
+  return undefined;
+}

@@ -32,6 +32,8 @@ export interface OptionValues {
   masterKeyIps: readonly string[];
   databaseURI: string;
   redisURL: string;
+  readReplicaURI: string;
+  readReplicaMaxLagMs: number;
   cloud: string;
   cloudActsAsCaller: boolean;
   requireFunctionAccess: boolean;
@@ -184,6 +186,20 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     env: 'PARSEC_REDIS_URL',
     flag: '--redis',
     help: 'redis://... (optional, several nodes on PostgreSQL): shared rate-limit counters and a second invalidation channel. Never required for correctness.',
+  },
+  readReplicaURI: {
+    type: types.nonEmptyString,
+    default: undefined,
+    defaultText: 'none (every read uses databaseURI)',
+    env: 'PARSEC_READ_REPLICA_URI',
+    flag: '--read-replica',
+    help: 'postgres://... of a streaming replica of databaseURI (PostgreSQL only): client finds, gets, counts and aggregates may read there, each caller still reading its own writes; the primary answers whenever the replica is down or lags.',
+  },
+  readReplicaMaxLagMs: {
+    type: types.integer(1, MAX_TIMER_MS),
+    default: 1_000,
+    env: 'PARSEC_READ_REPLICA_MAX_LAG_MS',
+    help: 'With readReplicaURI: when the replica is further behind the primary than this, every read goes to the primary until it catches up.',
   },
   cloud: {
     type: types.nonEmptyString,

@@ -107,6 +107,10 @@ export interface ParsecConfig {
   readonly databaseURI: string;
   /** Optional Redis for a cluster on PostgreSQL: shared rate-limit counters and invalidation messages. */
   readonly redisURL: string | undefined;
+  /** A streaming replica of `databaseURI` for client reads (PostgreSQL only); absent: every read uses the primary. */
+  readonly readReplicaURI?: string;
+  /** Beyond this replica lag every read goes to the primary (default 1000). */
+  readonly readReplicaMaxLagMs?: number;
   readonly cloud: string | undefined;
   /** Cloud code's Parse calls without useMasterKey/sessionToken act as the current caller (false: anonymous). */
   readonly cloudActsAsCaller: boolean;

@@ -33,6 +33,13 @@ export type DispatchObserver = (dispatched: Dispatched) => void;
 /** Runs before the handler of every dispatched request; throws to refuse it (the rate-limit rules). */
 export type DispatchGuard = (request: ApiRequest) => Promise<void>;
 
+/**
+ * Awaited after the handler of every dispatched request that may have written (any method but GET), whether
+ * it answered or threw, before the response is returned; must not throw (read-your-own-writes notes the
+ * caller's write position here, so it is known before the client can send its next request).
+ */
+export type WriteHook = (request: ApiRequest) => Promise<void>;
+
 export interface ApiResponse {
   readonly status: number;
   readonly body: unknown;
@@ -67,6 +74,7 @@ export class Router {
   private readonly routes: Route[] = [];
   private observer: DispatchObserver | undefined;
   private guard: DispatchGuard | undefined;
+  private writeHook: WriteHook | undefined;
 
   /**
    * Called after every dispatched request (HTTP, batch sub-request or cloud code's), answered or refused.
@@ -81,6 +89,11 @@ export class Router {
   /** Checked for every dispatched request, after its route is found and before its handler runs. */
   guardWith(guard: DispatchGuard | undefined): void {
     this.guard = guard;
+  }
+
+  /** Called after every request that may have written; see WriteHook. */
+  afterWrites(hook: WriteHook | undefined): void {
+    this.writeHook = hook;
   }
 
   add(method: string, path: string, handler: Handler): this {
@@ -112,10 +125,15 @@ export class Router {
       route.names.forEach((name, index) => {
         params[name] = decodeSegment(match[index + 1] ?? '');
       });
-      const { observer, guard } = this;
+      const { observer, guard, writeHook } = this;
       const run = async (): Promise<ApiResponse> => {
         if (guard !== undefined) await guard(request);
-        return route.handler(request, params);
+        if (writeHook === undefined || request.method === 'GET') return route.handler(request, params);
+        try {
+          return await route.handler(request, params);
+        } finally {
+          await writeHook(request);
+        }
       };
       if (observer === undefined) return run();
       try {

@@ -8,6 +8,7 @@ import { compileAggregate, compileDistinct } from '../storage/sql/compile-aggreg
 import { assertClassServed } from './class-access.ts';
 import { encodeRow, type JsonRecord } from './encode.ts';
 import { fileBaseUrl, hideProtected } from './find.ts';
+import { clientReads } from './read-source.ts';
 import type { Caller } from './services.ts';
 
 /**
@@ -39,7 +40,8 @@ function checkFields(caller: Caller, className: string, where: Condition): void 
   assertQueryable(caller.access, { className, where, order: [], limit: 0, skip: 0, keys: undefined, excludeKeys: new Set(), include: [], count: false });
 }
 
-export async function aggregate(caller: Caller, request: AggregateRequest): Promise<{ results: unknown[] }> {
+/** `options.replica`: a client's aggregate, which the read replica may serve (see FindOptions.replica). */
+export async function aggregate(caller: Caller, request: AggregateRequest, options: { readonly replica?: boolean } = {}): Promise<{ results: unknown[] }> {
   assertMayAggregate(caller);
   assertClassServed(caller, request.className, 'find');
   const { schemas, driver } = caller.services;
@@ -48,14 +50,15 @@ export async function aggregate(caller: Caller, request: AggregateRequest): Prom
   if (schema === undefined) return { results: [] };
   checkFields(caller, request.className, request.where);
   const base = { schemaOf: (name: string) => schemas.get(name), access: caller.access };
+  const reads = options.replica === true ? clientReads(caller) : driver;
   if (request.kind === 'distinct') {
     const compiled = compileDistinct(request, schema, base);
-    const { rows } = await driver.query<{ v: unknown }>(compiled.text, compiled.params);
+    const { rows } = await reads.query<{ v: unknown }>(compiled.text, compiled.params);
     return { results: rows.map((row) => encodeDistinct(row.v, compiled.field)) };
   }
   for (const stage of request.stages) if (stage.kind === 'match') checkFields(caller, request.className, stage.where);
   const compiled = compileAggregate(request, schema, base);
-  const { rows } = await driver.query<JsonRecord>(compiled.text, compiled.params);
+  const { rows } = await reads.query<JsonRecord>(compiled.text, compiled.params);
   const { frame } = compiled;
   const results = rows.map((row) => {
     const encoded = encodeRow(frame.schema, row, fileBaseUrl(caller));

@@ -8,6 +8,7 @@ import { applyIncludes } from './include.ts';
 import type { Caller } from './services.ts';
 import { assertQueryable } from '../security/query-fields.ts';
 import { FindTriggers } from '../cloud/find-triggers.ts';
+import { clientReads } from './read-source.ts';
 
 export interface FindResult {
   results: JsonRecord[];
@@ -32,6 +33,11 @@ export interface FindOptions {
    * an app's beforeFind/afterFind shape what clients read, not what the server checks.
    */
   readonly cloudTriggers?: boolean;
+  /**
+   * true for a client's read (the find and get routes): it may be served by the read replica
+   * (`readReplicaURI`), with its count and includes. The server's own reads never set it: they read the primary.
+   */
+  readonly replica?: boolean;
 }
 
 export async function find(caller: Caller, requested: FindQuery, operation: 'find' | 'get' = 'find', options: FindOptions = {}): Promise<FindResult> {
@@ -63,7 +69,8 @@ export async function find(caller: Caller, requested: FindQuery, operation: 'fin
   if (triggers !== undefined) query = await triggers.beforeFind(query, operation);
   const base = { schemaOf: (name: string) => schemas.get(name), access };
   if (requested.explain === true) return { results: await explain(caller, compileFind(query, schema, { ...base, operation })) };
-  const rows = query.limit === 0 ? [] : (await driver.query(...statement(compileFind(query, schema, { ...base, operation })))).rows;
+  const reads = options.replica === true ? clientReads(caller) : driver;
+  const rows = query.limit === 0 ? [] : (await reads.query(...statement(compileFind(query, schema, { ...base, operation })))).rows;
   let results = rows.map((row) => withScore(encodeRow(schema, row, fileBaseUrl(caller)), row));
   hideProtected(caller, query.className, results);
   if (triggers !== undefined) {
@@ -72,9 +79,9 @@ export async function find(caller: Caller, requested: FindQuery, operation: 'fin
     hideProtected(caller, query.className, results);
   }
   if (query.keys !== undefined || query.excludeKeys.size > 0) project(results, query);
-  await applyIncludes(caller, results, expandIncludeAll(query.include, schema));
+  await applyIncludes(caller, results, expandIncludeAll(query.include, schema), { replica: options.replica });
   if (!query.count) return { results };
-  const counted = await driver.query<{ count: string | number }>(...statement(compileCount(query.className, query.where, schema, { ...base, operation: 'count' })));
+  const counted = await reads.query<{ count: string | number }>(...statement(compileCount(query.className, query.where, schema, { ...base, operation: 'count' })));
   return { results, count: Number(counted.rows[0]?.count ?? 0) };
 }
 

@@ -41,7 +41,7 @@ function collect(objects: readonly JsonRecord[], key: string): { slots: PointerS
  * a class it may not reach) stays a bare pointer. One query per class and path level: no N+1. How many
  * paths, and how deep, a client may ask for was decided when its query was parsed (requestComplexity).
  */
-export async function applyIncludes(caller: Caller, results: JsonRecord[], paths: readonly (readonly string[])[]): Promise<void> {
+export async function applyIncludes(caller: Caller, results: JsonRecord[], paths: readonly (readonly string[])[], options: { readonly replica?: boolean } = {}): Promise<void> {
   if (paths.length === 0 || results.length === 0) return;
   for (const path of [...paths].sort((a, b) => a.length - b.length)) {
     let level: JsonRecord[] = results;
@@ -68,7 +68,7 @@ export async function applyIncludes(caller: Caller, results: JsonRecord[], paths
             excludeKeys: new Set(),
             include: [],
             count: false,
-          }));
+          }, 'find', { replica: options.replica }));
         } catch (error) {
           // A class the caller may not reach leaves its pointers as they are, exactly like an unreadable row.
           if (error instanceof ParseError && (error.code === ErrorCode.OPERATION_FORBIDDEN || error.code === ErrorCode.OBJECT_NOT_FOUND)) continue;

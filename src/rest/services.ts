@@ -1,5 +1,6 @@
 import type { AuthContext } from '../auth/context.ts';
 import type { InvalidationBus } from '../cluster/invalidation.ts';
+import type { ReadRouting } from '../cluster/read-routing.ts';
 import type { CloudRuntime } from '../cloud/runtime.ts';
 import type { ClientInfo } from '../http/client-info.ts';
 import type { ParsecConfig } from '../config/types.ts';
@@ -47,6 +48,8 @@ export interface Services {
   readonly files: FilesAdapter;
   /** Where pushes are sent (`push.adapter`); absent when none is configured (`POST /push` answers 115). */
   readonly push?: PushService;
+  /** The read replica (`readReplicaURI`), for client reads only (rest/read-source.ts); absent: every read uses `driver`. */
+  readonly reads?: ReadRouting;
 }
 
 /** One caller's view of the services: every use case takes this, so none can run without a caller. */

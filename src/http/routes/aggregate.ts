@@ -9,6 +9,7 @@ export function registerAggregateRoute(router: Router): void {
     // The key is checked before the pipeline is read, as in Parse: a client learns nothing from its errors.
     assertMayAggregate(request.caller);
     const parsed = parseAggregate(className, findOptions(request), { maxDepth: request.caller.services.config.queryDepth });
-    return ok(await aggregate(request.caller, parsed));
+    // A client's read: the read replica may serve it (`readReplicaURI`).
+    return ok(await aggregate(request.caller, parsed, { replica: true }));
   });
 }

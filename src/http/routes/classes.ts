@@ -12,6 +12,9 @@ export function findOptions(request: ApiRequest): Record<string, unknown> {
   return { ...request.query, ...(isPlainObject(request.body) ? request.body : {}) };
 }
 
+/** A client's read: the read replica may serve it (`readReplicaURI`, rest/read-source.ts). */
+const CLIENT_READ = { replica: true } as const;
+
 /**
  * The object routes under `base`: `/classes/:className[/:objectId]`, or a fixed class such as
  * `/users[/:objectId]` for `_User`. Every class, special or not, goes through the same use cases.
@@ -21,10 +24,10 @@ export function registerObjectRoutes(router: Router, base: string, fixedClass?: 
   const className = (params: Readonly<Record<string, string>>): string => fixedClass ?? params.className ?? '';
   router
     .add('GET', collection, async (request, params) => {
-      return ok(await find(request.caller, parseFindOptions(className(params), findOptions(request), findLimitsFor(request.caller))));
+      return ok(await find(request.caller, parseFindOptions(className(params), findOptions(request), findLimitsFor(request.caller)), 'find', CLIENT_READ));
     })
     .add('GET', `${collection}/:objectId`, async (request, params) => {
-      return ok(await get(request.caller, parseGetOptions(className(params), params.objectId ?? '', findOptions(request), findLimitsFor(request.caller))));
+      return ok(await get(request.caller, parseGetOptions(className(params), params.objectId ?? '', findOptions(request), findLimitsFor(request.caller)), CLIENT_READ));
     })
     .add('POST', collection, async (request, params) => {
       const created = await create(request.caller, className(params), request.body);
