@@ -17,6 +17,7 @@ import { ensureGlobalConfigTable } from './global-config/config-store.ts';
 import { ensureInstallationClass } from './installations/installation-class.ts';
 import { installationPlugin } from './installations/installation-plugin.ts';
 import { ledgerObserver } from './security/ledger-recorder.ts';
+import { createLiveQuery, startLiveQuery } from './livequery/start.ts';
 import { rolePlugin } from './security/role-plugin.ts';
 import { RoleStore } from './security/role-store.ts';
 import type { Logger, Services } from './rest/services.ts';
@@ -97,7 +98,9 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
     const push = await openPushService(config.push, options.cwd ?? process.cwd());
     const cloud = prepareCloud(config, cluster.rateLimits);
     const ledger = new PrivilegeLedger(driver, () => logger.current, config.ledgerRetentionDays);
-    const { app, services, router } = buildApp({ config, driver, schemas, plugins, sessions, users, roles, mail, cloud, ledger, invalidation: bus, files, push, reads });
+    const liveQuery = createLiveQuery(config);
+    const { app, services, router } = buildApp({ config, driver, schemas, plugins, sessions, users, roles, mail, cloud, ledger, invalidation: bus, files, push, liveQuery, reads });
+    const stopLiveQuery = liveQuery === undefined ? undefined : await startLiveQuery(liveQuery, services, app.server);
     logger.current = services.log;
     reads?.replica.announce();
     router.observe(ledgerObserver(ledger));
@@ -118,7 +121,10 @@ export async function createParsec(config: ParsecConfig, options: { cwd?: string
       close() {
         closing ??= (async () => {
           for (const timer of timers) clearInterval(timer);
+          // Upgraded sockets are no longer the HTTP server's: closed first, or its close would wait for them.
+          await stopLiveQuery?.();
           await app.close();
+          await liveQuery?.idle();
           // What the last requests recorded is written before the database closes.
           await ledger.flush();
           schemas.close();

@@ -1,7 +1,7 @@
 import { dirname, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assertValidValidator } from './validator.ts';
-import { OBJECT_TRIGGERS, USER_TRIGGERS, type CloudHandler, type CloudRegistry, type TriggerType } from './registry.ts';
+import { LIVE_QUERY_CONNECT, OBJECT_TRIGGERS, USER_TRIGGERS, type CloudHandler, type CloudRegistry, type TriggerType } from './registry.ts';
 import type { ParseSdk } from './sdk.ts';
 import { FILE_CLASS } from './file-triggers.ts';
 
@@ -68,6 +68,15 @@ export function installCloudApi(sdk: ParseSdk, registry: CloudRegistry): void {
     cloud[type] = (target: unknown, handler: unknown, validator?: unknown): void => {
       const className = classNameOf(sdk, target, `Parse.Cloud.${type}`);
       register(type, className, handler, validator);
+    };
+  }
+  // LiveQuery: `beforeConnect(handler, validator)`; the other two take the class first, as object triggers do.
+  cloud.beforeConnect = (handler: unknown, validator?: unknown): void => {
+    register('beforeConnect', LIVE_QUERY_CONNECT, handler, validator);
+  };
+  for (const type of ['beforeSubscribe', 'afterLiveQueryEvent'] as const) {
+    cloud[type] = (target: unknown, handler: unknown, validator?: unknown): void => {
+      register(type, classNameOf(sdk, target, `Parse.Cloud.${type}`), handler, validator);
     };
   }
   for (const type of USER_TRIGGERS) {

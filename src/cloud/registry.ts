@@ -4,9 +4,14 @@ export type CloudHandler = (request: Record<string, unknown>) => unknown;
 
 export const OBJECT_TRIGGERS = ['beforeSave', 'afterSave', 'beforeDelete', 'afterDelete', 'beforeFind', 'afterFind'] as const;
 export const USER_TRIGGERS = ['beforeLogin', 'afterLogin', 'afterLogout', 'beforePasswordResetRequest'] as const;
+/** LiveQuery's: `beforeSubscribe` and `afterLiveQueryEvent` per class; `beforeConnect` under LIVE_QUERY_CONNECT. */
+export const LIVE_QUERY_TRIGGERS = ['beforeConnect', 'beforeSubscribe', 'afterLiveQueryEvent'] as const;
+/** The class name `beforeConnect` is registered under (it belongs to no class; `@` is never a class name). */
+export const LIVE_QUERY_CONNECT = '@Connect';
 export type ObjectTrigger = (typeof OBJECT_TRIGGERS)[number];
 export type UserTrigger = (typeof USER_TRIGGERS)[number];
-export type TriggerType = ObjectTrigger | UserTrigger;
+export type LiveQueryTrigger = (typeof LIVE_QUERY_TRIGGERS)[number];
+export type TriggerType = ObjectTrigger | UserTrigger | LiveQueryTrigger;
 
 export interface CloudFunction {
   readonly name: string;

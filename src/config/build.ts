@@ -75,6 +75,7 @@ export function buildConfig({ values, databaseURI, cloud }: Resolved): ParsecCon
     requestComplexity: Object.freeze(requestComplexity),
     rateLimit: need(values, 'rateLimit'),
     idempotencyOptions: values.idempotencyOptions === undefined || values.idempotencyOptions === false ? undefined : values.idempotencyOptions,
+    liveQuery: values.liveQuery === undefined || values.liveQuery === false ? undefined : values.liveQuery,
     trustProxy: need(values, 'trustProxy'),
     databasePoolSize: need(values, 'databasePoolSize'),
     statementTimeoutMs: need(values, 'statementTimeoutMs'),

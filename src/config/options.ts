@@ -8,6 +8,7 @@ import { trustProxyType, type TrustProxy } from './trust-proxy-option.ts';
 import { DEFAULT_RATE_LIMIT, DEFAULT_RATE_LIMIT_TEXT, rateLimit } from './rate-limit-option.ts';
 import { DEFAULT_REQUEST_COMPLEXITY, requestComplexity, type RequestComplexityOption } from './request-complexity-option.ts';
 import { idempotencyOptions, type IdempotencyOptions } from './idempotency-option.ts';
+import { liveQuery, type LiveQueryOptions } from './live-query-option.ts';
 import { fileUpload, filesAdapter } from './files-option.ts';
 import { push } from './push-option.ts';
 import { auth } from './auth-option.ts';
@@ -57,6 +58,7 @@ export interface OptionValues {
   requestComplexity: RequestComplexityOption;
   rateLimit: readonly RateLimitRule[];
   idempotencyOptions: IdempotencyOptions | false;
+  liveQuery: LiveQueryOptions | false;
   databasePoolSize: number;
   statementTimeoutMs: number;
   vacuumIntervalMs: number;
@@ -361,6 +363,14 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     env: 'PARSEC_IDEMPOTENCY_OPTIONS',
     nullIsValue: true,
     help: 'Refuse a repeated X-Parse-Request-Id (159 "Duplicate request") on POST/PUT classes, users, installations and POST functions, jobs whose path (without the mount path) matches one of `paths` (regular expressions anchored at the start, e.g. "functions/.*"); ids are kept `ttl` seconds (default 300). JSON in the variable.',
+  },
+  liveQuery: {
+    type: liveQuery,
+    default: undefined,
+    defaultText: 'off',
+    env: 'PARSEC_LIVE_QUERY',
+    nullIsValue: true,
+    help: 'LiveQuery on the REST port for `classNames`, with limits maxConnectionsPerIp (100), maxConnectionsPerUser (20), maxSubscriptionsPerConnection (100) and maxMessageBytes (65536); every event is decided with the rules of a find by the subscriber. JSON in the variable.',
   },
   databasePoolSize: {
     type: types.integer(1, ANY),

@@ -1,4 +1,5 @@
 import type { IdempotencyOptions } from './idempotency-option.ts';
+import type { LiveQueryOptions } from './live-query-option.ts';
 import type { FilesAdapter, FilesAdapterOption } from '../files/adapter.ts';
 import type { FileUploadOptions } from '../files/policy.ts';
 import type { PushOption } from '../push/adapter.ts';
@@ -145,6 +146,8 @@ export interface ParsecConfig {
   readonly rateLimit: readonly RateLimitRule[];
   /** Duplicate-request detection by X-Parse-Request-Id; undefined: off (Parse's default). */
   readonly idempotencyOptions: IdempotencyOptions | undefined;
+  /** LiveQuery (`liveQuery: {classNames}`); absent: off, no upgrade is accepted. */
+  readonly liveQuery?: LiveQueryOptions;
   /** Whose `X-Forwarded-For` is believed for the client IP: nobody, everybody, or the listed proxies (see trust-proxy-option.ts). */
   readonly trustProxy: TrustProxy;
   /** Database connection pool size (PostgreSQL only). */

@@ -102,10 +102,9 @@ const table: Readonly<Record<string, UnsupportedOption>> = {
   // Files.
   preserveFileName: warn('file names follow Parsec\'s rules.'),
 
-  // LiveQuery, GraphQL.
-  liveQuery: warn('LiveQuery is not available yet.'),
-  liveQueryServerOptions: warn('LiveQuery is not available yet.'),
-  startLiveQueryServer: warn('LiveQuery is not available yet.'),
+  // LiveQuery (served on the REST port, see liveQuery), GraphQL.
+  liveQueryServerOptions: warn('LiveQuery is served on the REST port only (liveQuery); a separate LiveQuery server is not available.'),
+  startLiveQueryServer: warn('LiveQuery is served on the REST port only (liveQuery); a separate LiveQuery server is not available.'),
   mountGraphQL: warn('GraphQL is not available.'),
   graphQLPath: warn('GraphQL is not available.'),
   graphQLSchema: warn('GraphQL is not available.'),

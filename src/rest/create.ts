@@ -7,6 +7,7 @@ import { sqlState, withTransaction } from '../storage/driver.ts';
 import { compileInsert } from '../storage/sql/compile-write.ts';
 import { assertClassServed, assertMayUseMissingClass } from './class-access.ts';
 import { WriteTriggers } from '../cloud/write-triggers.ts';
+import { observeWrite } from '../livequery/feed.ts';
 import { newObjectId } from './object-id.ts';
 import { readStored } from './stored.ts';
 import { update } from './update.ts';
@@ -127,7 +128,8 @@ export async function create(caller: Caller, className: string, body: unknown): 
   const row = { objectId, createdAt, acl: write.acl ?? caller.access.defaultAcl(className) ?? PUBLIC_ACL, values: initialValues(write.writes), internal: prepared.internal };
   let extra: JsonRecord | undefined;
   try {
-    const simple = current !== undefined && additions.size === 0 && plugin?.afterCreate === undefined;
+    // A LiveQuery class takes the transactional path: the created row's image is read in the same transaction.
+    const simple = current !== undefined && additions.size === 0 && plugin?.afterCreate === undefined && caller.services.liveQuery?.watches(className) !== true;
     if (simple && !write.writes.some((w) => w.operation.op === 'relation')) {
       // The common case needs one statement and no transaction.
       const insert = compileInsert(className, current, row);
@@ -136,10 +138,12 @@ export async function create(caller: Caller, className: string, body: unknown): 
       // New fields, the row and what the class adds (a session for a new user) commit together.
       await withTransaction(driver, async (db) => {
         const schema = await schemas.ensureFields(className, additions, db);
-        const insert = compileInsert(className, schema, row);
-        await db.query(insert.text, insert.params);
-        await applyRelationWrites(db, className, objectId, write.writes);
-        extra = await plugin?.afterCreate?.(caller, db, objectId, write);
+        await observeWrite(caller.services.liveQuery, db, className, objectId, 'create', async () => {
+          const insert = compileInsert(className, schema, row);
+          await db.query(insert.text, insert.params);
+          await applyRelationWrites(db, className, objectId, write.writes);
+          extra = await plugin?.afterCreate?.(caller, db, objectId, write);
+        });
       });
     }
   } catch (error) {

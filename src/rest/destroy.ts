@@ -3,6 +3,7 @@ import { withTransaction } from '../storage/driver.ts';
 import { compileDelete } from '../storage/sql/compile-write.ts';
 import { assertClassServed } from './class-access.ts';
 import { WriteTriggers } from '../cloud/write-triggers.ts';
+import { observeWrite } from '../livequery/feed.ts';
 import type { JsonRecord } from './encode.ts';
 import { deleteOwnedRelations } from './relations.ts';
 import { readStored } from './stored.ts';
@@ -25,11 +26,13 @@ export async function destroy(caller: Caller, className: string, objectId: strin
   }
   const statement = compileDelete(className, schema, objectId, writeFilter);
   const relationFields = [...schema.fields].filter(([, field]) => field.type === 'Relation').map(([name]) => name);
-  await withTransaction(driver, async (tx) => {
-    const { rows } = await tx.query(statement.text, statement.params);
-    if (rows.length === 0) throw new ParseError(ErrorCode.OBJECT_NOT_FOUND, 'Object not found.');
-    await deleteOwnedRelations(tx, className, objectId, relationFields);
-    await plugins.get(className)?.afterDelete?.(caller, tx, objectId);
-  });
+  await withTransaction(driver, (tx) =>
+    observeWrite(caller.services.liveQuery, tx, className, objectId, 'delete', async () => {
+      const { rows } = await tx.query(statement.text, statement.params);
+      if (rows.length === 0) throw new ParseError(ErrorCode.OBJECT_NOT_FOUND, 'Object not found.');
+      await deleteOwnedRelations(tx, className, objectId, relationFields);
+      await plugins.get(className)?.afterDelete?.(caller, tx, objectId);
+    }),
+  );
   if (triggers !== undefined && stored !== undefined) await triggers.afterWrite(stored, undefined);
 }

@@ -10,6 +10,7 @@ import type { Driver } from '../storage/driver.ts';
 import type { EmailAdapter } from '../users/email.ts';
 import type { PrivilegeLedger } from '../security/ledger.ts';
 import type { FilesAdapter } from '../files/adapter.ts';
+import type { ChangeFeed } from '../livequery/feed.ts';
 import type { PushService } from '../push/deliver.ts';
 import type { RoleStore } from '../security/role-store.ts';
 import type { SessionStore } from '../users/session-store.ts';
@@ -46,6 +47,8 @@ export interface Services {
   readonly invalidation: InvalidationBus;
   /** Where uploaded files are stored (`filesAdapter`; the database by default). */
   readonly files: FilesAdapter;
+  /** LiveQuery's view of writes (absent when `liveQuery` is off): committed changes of the classes it serves. */
+  readonly liveQuery?: ChangeFeed;
   /** Where pushes are sent (`push.adapter`); absent when none is configured (`POST /push` answers 115). */
   readonly push?: PushService;
   /** The read replica (`readReplicaURI`), for client reads only (rest/read-source.ts); absent: every read uses `driver`. */

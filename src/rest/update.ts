@@ -7,6 +7,7 @@ import { translateUniqueViolation } from './create.ts';
 import { encodeRow, type JsonRecord } from './encode.ts';
 import { fileBaseUrl } from './find.ts';
 import { WriteTriggers } from '../cloud/write-triggers.ts';
+import { observeWrite } from '../livequery/feed.ts';
 import { applyRelationWrites } from './relations.ts';
 import { readStored } from './stored.ts';
 import { assertRequiredFields, fieldsToAdd } from './schema-check.ts';
@@ -49,11 +50,14 @@ export async function update(caller: Caller, className: string, objectId: string
   const { schema, row, returned } = await withTransaction(driver, async (db) => {
     const schema = additions.size === 0 ? current : await schemas.ensureFields(className, additions, db);
     const statement = compileUpdate(className, schema, objectId, write.writes, write.acl, updatedAt, writeFilter, prepared.internal);
-    const { rows } = await db.query(statement.text, statement.params);
-    const row = rows[0];
-    if (row === undefined) notFound();
-    await applyRelationWrites(db, className, objectId, write.writes);
-    await plugin?.afterUpdate?.(caller, db, objectId, parsed);
+    const row = await observeWrite(caller.services.liveQuery, db, className, objectId, 'update', async () => {
+      const { rows } = await db.query(statement.text, statement.params);
+      const row = rows[0];
+      if (row === undefined) notFound();
+      await applyRelationWrites(db, className, objectId, write.writes);
+      await plugin?.afterUpdate?.(caller, db, objectId, parsed);
+      return row;
+    });
     return { schema, row, returned: statement.returned };
   }).catch((error: unknown) => {
     throw translateUniqueViolation(error, plugin);

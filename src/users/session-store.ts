@@ -45,6 +45,7 @@ const invalidToken = (): ParseError => new ParseError(ErrorCode.INVALID_SESSION_
 export class SessionStore {
   private readonly cache = new Map<string, { record: SessionRecord; cachedAt: number }>();
   private generation = 0;
+  private readonly forgetListeners: (() => void)[] = [];
 
   constructor(
     private readonly driver: Driver,
@@ -138,10 +139,19 @@ export class SessionStore {
     this.cache.set(hash, { record, cachedAt: now });
   }
 
+  /**
+   * `listener` runs whenever sessions are forgotten here: a change on this node (before and after it
+   * commits) or one another node announced. LiveQuery re-checks the sessions its subscriptions act with.
+   */
+  onForget(listener: () => void): void {
+    this.forgetListeners.push(listener);
+  }
+
   /** Drops cached sessions matching `predicate`; lookups in flight will not cache what they read. */
   private sweep(predicate: (record: SessionRecord, hash: string) => boolean): void {
     this.generation += 1;
     for (const [hash, entry] of this.cache) if (predicate(entry.record, hash)) this.cache.delete(hash);
+    for (const listener of this.forgetListeners) listener();
   }
 
   /**

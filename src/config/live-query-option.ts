@@ -1,0 +1,67 @@
+/**
+ * Parse's `liveQuery` option: `{"classNames": ["Message"]}` turns LiveQuery on for those classes, served on
+ * the REST port (an HTTP upgrade). Parsec adds the limits Parse Server lacks: connections per IP and per
+ * user, subscriptions per connection and the size of one client message. Off unless set, as in Parse.
+ */
+import { didYouMean } from './suggest.ts';
+import type { Parsed, ValueType } from './value-types.ts';
+
+export interface LiveQueryOptions {
+  /** The classes whose changes are pushed; a subscription to any other class is refused. */
+  readonly classNames: readonly string[];
+  readonly maxConnectionsPerIp: number;
+  readonly maxConnectionsPerUser: number;
+  readonly maxSubscriptionsPerConnection: number;
+  /** Largest client message in bytes; a larger frame closes that connection (1009). */
+  readonly maxMessageBytes: number;
+}
+
+export const DEFAULT_LIVE_QUERY_LIMITS = Object.freeze({
+  maxConnectionsPerIp: 100,
+  maxConnectionsPerUser: 20,
+  maxSubscriptionsPerConnection: 100,
+  maxMessageBytes: 64 * 1024,
+});
+
+const LIMITS = Object.keys(DEFAULT_LIVE_QUERY_LIMITS) as (keyof typeof DEFAULT_LIVE_QUERY_LIMITS)[];
+const FIELDS = ['classNames', ...LIMITS];
+const CLASS_NAME = /^_?[A-Za-z][A-Za-z0-9_]*$/;
+const shown = (value: unknown): string => JSON.stringify(value) ?? String(value);
+
+function read(value: unknown): Parsed<LiveQueryOptions | false> {
+  if (value === false || value === null) return { ok: true, value: false };
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    return { ok: false, reason: `must be an object like {"classNames": ["Message"]}, or false; got ${shown(value)}` };
+  }
+  const record = value as Record<string, unknown>;
+  const problems = Object.keys(record)
+    .filter((key) => !FIELDS.includes(key))
+    .map((key) => `${JSON.stringify(key)} is not one of its fields.${didYouMean(key, FIELDS)}`);
+  const classNames = record.classNames ?? [];
+  if (!Array.isArray(classNames) || !classNames.every((name): name is string => typeof name === 'string' && CLASS_NAME.test(name))) {
+    problems.push(`classNames must be an array of class names, got ${shown(classNames)}`);
+  }
+  const limits: Record<string, number> = { ...DEFAULT_LIVE_QUERY_LIMITS };
+  for (const name of LIMITS) {
+    const limit = record[name];
+    if (limit === undefined) continue;
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) problems.push(`${name} must be a whole number of at least 1, got ${shown(limit)}`);
+    else limits[name] = limit;
+  }
+  if (problems.length > 0) return { ok: false, reason: `is invalid: ${problems.join('; ')}` };
+  return { ok: true, value: Object.freeze({ ...(limits as typeof DEFAULT_LIVE_QUERY_LIMITS), classNames: Object.freeze([...(classNames as string[])]) }) };
+}
+
+export const liveQuery: ValueType<LiveQueryOptions | false> = {
+  label: '{"classNames": [class names], limits…} or false',
+  secret: false,
+  fromJson: read,
+  fromText: (text) => {
+    if (text === 'false') return { ok: true, value: false };
+    try {
+      return read(JSON.parse(text));
+    } catch {
+      return { ok: false, reason: `must be JSON like {"classNames": ["Message"]}, or false; got ${shown(text)}` };
+    }
+  },
+};
