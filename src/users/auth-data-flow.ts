@@ -132,7 +132,7 @@ export class AuthDataFlow {
       throw new ParseError(ErrorCode.EMAIL_NOT_FOUND, 'User email is not verified.');
     }
     await runUserTrigger(caller, 'beforeLogin', user);
-    const session = await this.sessions.create(driver, { userId, createdWith: { action: 'login', authProvider }, installationId: undefined, restricted: false });
+    const session = await this.sessions.create(driver, { userId, createdWith: { action: 'login', authProvider }, installationId: caller.client?.installationId, restricted: false });
     await runUserTrigger(caller, 'afterLogin', user);
     return { ...user, objectId: userId, createdAt: String(user.createdAt), sessionToken: session.token, [UPDATED_EXISTING]: true };
   }

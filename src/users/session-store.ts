@@ -1,6 +1,6 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import { newObjectId } from '../rest/object-id.ts';
-import type { Driver, SqlExecutor } from '../storage/driver.ts';
+import type { Driver } from '../storage/driver.ts';
 import { LocalBus, type Invalidation, type InvalidationBus } from '../cluster/invalidation.ts';
 import { roleNamesOf, type RoleStore } from '../security/role-store.ts';
 import { hashToken, newSessionToken } from './tokens.ts';
@@ -65,12 +65,23 @@ export class SessionStore {
     return this.policy.expireInactiveSessions ? new Date(now + this.policy.sessionLength * 1000) : null;
   }
 
-  /** Creates a session in the caller's transaction and returns the only copy of its token. */
-  async create(db: SqlExecutor, session: NewSession): Promise<{ token: string; sessionId: string; expiresAt: Date | null; createdAt: Date }> {
+  /**
+   * Creates a session in the caller's transaction and returns the only copy of its token. Opened from an
+   * installation, it replaces that installation's earlier sessions of the same user, as Parse does: a device
+   * that logs in again must not leave its previous token alive.
+   */
+  async create(db: Driver, session: NewSession): Promise<{ token: string; sessionId: string; expiresAt: Date | null; createdAt: Date }> {
     const token = newSessionToken();
     const sessionId = newObjectId();
     const now = Date.now();
     const expiresAt = this.expiryFrom(now);
+    if (session.installationId !== undefined) {
+      const replaced = await db.query<{ objectId: string }>(
+        'DELETE FROM "_Session" WHERE "user" = $1::text AND "installationId" = $2::text RETURNING "objectId"',
+        [session.userId, session.installationId],
+      );
+      for (const { objectId } of replaced.rows) await this.forget(db, { kind: 'sessions', sessionId: objectId });
+    }
     await db.query(
       'INSERT INTO "_Session" ("objectId", "createdAt", "updatedAt", "_rperm", "_wperm", "user", "expiresAt", "createdWith", "installationId", "restricted", "_session_token_hash") ' +
         'VALUES ($1::text, $2::timestamptz, $2::timestamptz, $3::text[], $3::text[], $4::text, $5::timestamptz, $6::jsonb, $7::text, $8::boolean, $9::text)',

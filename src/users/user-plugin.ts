@@ -153,7 +153,7 @@ export function userPlugin(config: ParsecConfig, sessions: SessionStore, users: 
       const session = await sessions.create(db, {
         userId: objectId,
         createdWith: { action: 'signup', authProvider },
-        installationId: undefined,
+        installationId: caller.client?.installationId,
         restricted: false,
       });
       return { ...extra, sessionToken: session.token };
@@ -192,6 +192,9 @@ export function userPlugin(config: ParsecConfig, sessions: SessionStore, users: 
     },
 
     filterRead(caller, object: JsonRecord) {
+      // Every provider unlinked (an anonymous user who signed up) leaves `{}`: Parse leaves the field out.
+      const { authData } = object;
+      if (typeof authData === 'object' && authData !== null && Object.keys(authData).length === 0) delete object.authData;
       const self = caller.auth.kind === 'user' && caller.auth.userId === object.objectId;
       if (caller.auth.kind !== 'anonymous' && caller.auth.kind !== 'user') return;
       if (self) return;

@@ -16,7 +16,7 @@ const byId = (objectId: string) => parseGetOptions(USER_CLASS, objectId, {});
 
 async function startSession(caller: Caller, userId: string, action: string): Promise<{ sessionId: string; token: string }> {
   const { sessions, driver } = caller.services;
-  const session = await sessions.create(driver, { userId, createdWith: { action, authProvider: 'password' }, installationId: undefined, restricted: false });
+  const session = await sessions.create(driver, { userId, createdWith: { action, authProvider: 'password' }, installationId: caller.client?.installationId, restricted: false });
   return { sessionId: session.sessionId, token: session.token };
 }
 
