@@ -1,5 +1,4 @@
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importAdapterModule, instantiateAdapter } from '../adapters/load-module.ts';
 import { isAuthAdapter, PROVIDER_NAME, type AuthAdapter, type AuthProvider, type AuthProviders } from './adapter.ts';
 import { anonymousAdapter } from './anonymous.ts';
 import { appleAdapter } from './apple.ts';
@@ -33,24 +32,6 @@ export interface AuthLoadContext {
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Parse's loadAdapter: a class is constructed with the options, a factory called with them, an object used as is. */
-function instantiate(exported: unknown, options: Readonly<Record<string, unknown>>): unknown {
-  if (typeof exported !== 'function') return exported;
-  if (/^class[\s{]/.test(Function.prototype.toString.call(exported))) return new (exported as new (o: unknown) => unknown)(options);
-  try {
-    return (exported as (o: unknown) => unknown)(options);
-  } catch (error) {
-    if (error instanceof TypeError) return new (exported as new (o: unknown) => unknown)(options);
-    throw error;
-  }
-}
-
-async function importModule(specifier: string, cwd: string): Promise<unknown> {
-  const resolved = specifier.startsWith('.') || path.isAbsolute(specifier) ? pathToFileURL(path.resolve(cwd, specifier)).href : specifier;
-  const loaded = (await import(resolved)) as { default?: unknown };
-  return loaded.default ?? loaded;
-}
-
 /** A provider's options: `options` when given (`{module, options}`), else the entry itself without the loader's keys (Parse's flat form). */
 function optionsOf(entry: Record<string, unknown>): Readonly<Record<string, unknown>> {
   if (isRecord(entry.options)) return Object.freeze({ ...entry.options });
@@ -83,8 +64,8 @@ async function adapterFor(name: string, entry: unknown, context: AuthLoadContext
     const factory = BUILT_IN_PROVIDERS.get(module);
     if (factory !== undefined) return builtIn(factory, options);
   }
-  const exported = typeof module === 'string' ? await importModule(module, context.cwd) : module;
-  const adapter = await instantiate(exported, options);
+  const exported = typeof module === 'string' ? await importAdapterModule(module, context.cwd) : module;
+  const adapter = await instantiateAdapter(exported, options);
   if (!isAuthAdapter(adapter)) throw new AuthOptionError(`auth.${name}: the adapter has no validateAuthData function`);
   return { adapter, options, builtIn: false };
 }

@@ -6,7 +6,7 @@
  */
 import { PROVIDER_NAME } from '../auth-providers/adapter.ts';
 import type { AuthOption } from '../auth-providers/load.ts';
-import type { Parsed, ValueType } from './value-types.ts';
+import { jsonOption, type Parsed, type ValueType } from './value-types.ts';
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -29,18 +29,5 @@ function readAuth(value: unknown): Parsed<AuthOption> {
   return { ok: true, value: Object.freeze({ ...value }) };
 }
 
-export const auth: ValueType<AuthOption> = {
-  label: '{provider: true | module | {"module", "options"} | built-in options}',
-  // Client secrets (GitHub, Facebook app secret, introspection credentials) live in these options.
-  secret: true,
-  fromJson: readAuth,
-  fromText: (text) => {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return { ok: false, reason: 'must be JSON' };
-    }
-    return readAuth(value);
-  },
-};
+// Secret: client secrets (GitHub, Facebook app secret, introspection credentials) live in these options.
+export const auth: ValueType<AuthOption> = jsonOption('{provider: true | module | {"module", "options"} | built-in options}', true, readAuth, '{"google": {"clientId": "..."}}');

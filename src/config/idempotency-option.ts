@@ -5,7 +5,7 @@
  * silently ignored (Parse compiles them per request).
  */
 import { didYouMean } from './suggest.ts';
-import type { Parsed, ValueType } from './value-types.ts';
+import { jsonOption, type Parsed, type ValueType } from './value-types.ts';
 
 export interface IdempotencyOptions {
   /** The configured patterns, anchored at the start (`^` added when missing, as Parse does). */
@@ -54,16 +54,4 @@ function read(value: unknown): Parsed<IdempotencyOptions | false> {
   return { ok: true, value: Object.freeze({ paths: Object.freeze(paths), ttl: ttl as number }) };
 }
 
-export const idempotencyOptions: ValueType<IdempotencyOptions | false> = {
-  label: '{"paths": [regular expressions], "ttl": seconds} or false',
-  secret: false,
-  fromJson: read,
-  fromText: (text) => {
-    if (text === 'false') return { ok: true, value: false };
-    try {
-      return read(JSON.parse(text));
-    } catch {
-      return { ok: false, reason: `must be JSON like {"paths": ["functions/.*"], "ttl": 300}, or false; got ${shown(text)}` };
-    }
-  },
-};
+export const idempotencyOptions: ValueType<IdempotencyOptions | false> = jsonOption('{"paths": [regular expressions], "ttl": seconds} or false', false, read, '{"paths": ["functions/.*"], "ttl": 300}, or false');

@@ -4,7 +4,7 @@
  * user, subscriptions per connection and the size of one client message. Off unless set, as in Parse.
  */
 import { didYouMean } from './suggest.ts';
-import type { Parsed, ValueType } from './value-types.ts';
+import { jsonOption, type Parsed, type ValueType } from './value-types.ts';
 
 export interface LiveQueryOptions {
   /** The classes whose changes are pushed; a subscription to any other class is refused. */
@@ -52,16 +52,4 @@ function read(value: unknown): Parsed<LiveQueryOptions | false> {
   return { ok: true, value: Object.freeze({ ...(limits as typeof DEFAULT_LIVE_QUERY_LIMITS), classNames: Object.freeze([...(classNames as string[])]) }) };
 }
 
-export const liveQuery: ValueType<LiveQueryOptions | false> = {
-  label: '{"classNames": [class names], limits…} or false',
-  secret: false,
-  fromJson: read,
-  fromText: (text) => {
-    if (text === 'false') return { ok: true, value: false };
-    try {
-      return read(JSON.parse(text));
-    } catch {
-      return { ok: false, reason: `must be JSON like {"classNames": ["Message"]}, or false; got ${shown(text)}` };
-    }
-  },
-};
+export const liveQuery: ValueType<LiveQueryOptions | false> = jsonOption('{"classNames": [class names], limits…} or false', false, read, '{"classNames": ["Message"]}, or false');

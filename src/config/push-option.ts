@@ -6,7 +6,7 @@
  * problems never echo it.
  */
 import type { PushAdapterOption, PushOption } from '../push/adapter.ts';
-import type { Parsed, ValueType } from './value-types.ts';
+import { jsonOption, type Parsed, type ValueType } from './value-types.ts';
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -39,18 +39,5 @@ function readPush(value: unknown): Parsed<PushOption> {
   return { ok: true, value: Object.freeze({ adapter: read, sendTimeoutMs: timeout }) };
 }
 
-export const push: ValueType<PushOption> = {
-  label: '{"adapter": module | {"module","options"}, "sendTimeoutMs"?}',
-  // APNs keys and FCM service accounts live in the adapter options.
-  secret: true,
-  fromJson: readPush,
-  fromText: (text) => {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      return { ok: false, reason: 'must be JSON' };
-    }
-    return readPush(value);
-  },
-};
+// Secret: APNs keys and FCM service accounts live in the adapter options.
+export const push: ValueType<PushOption> = jsonOption('{"adapter": module | {"module","options"}, "sendTimeoutMs"?}', true, readPush, '{"adapter": "./push-adapter.js"}');

@@ -405,6 +405,27 @@ function readProtectedFields(value: unknown): Parsed<ProtectedFieldsOption> {
   return problems.length > 0 ? fail(`is invalid: ${problems.join('; ')}`) : ok(Object.freeze(result));
 }
 
+/**
+ * An option written as JSON: the config file's value and the environment's text go through the same
+ * reader. `example` shows the expected shape when the text is not JSON (a secret's text is never echoed).
+ */
+export function jsonOption<T>(label: string, secret: boolean, read: (value: unknown) => Parsed<T>, example: string): ValueType<T> {
+  return {
+    label,
+    secret,
+    fromJson: read,
+    fromText: (text) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return fail(`must be JSON like ${example}${secret ? '' : `; got ${shown(text, false)}`}`);
+      }
+      return read(value);
+    },
+  };
+}
+
 /** Parse's `protectedFields`: fields hidden from (and not queryable by) an audience, per class. */
 export const protectedFields: ValueType<ProtectedFieldsOption> = {
   label: '{"Class": {"*"|"authenticated"|"role:Name"|"userField:f"|userId: ["field", ...]}}',

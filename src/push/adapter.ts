@@ -1,5 +1,4 @@
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { loadAdapterModule } from '../adapters/load-module.ts';
 
 /**
  * Parse Server's push adapter shape, so adapters published for Parse Server (`@parse/push-adapter` for APNs
@@ -32,19 +31,6 @@ export function isPushAdapter(value: unknown): value is PushAdapter {
   return typeof candidate.send === 'function' && typeof candidate.getValidPushTypes === 'function';
 }
 
-/** Parse's loadAdapter: a class is constructed with the options, a factory called with them, an object used as is. */
-function instantiate(exported: unknown, options: Readonly<Record<string, unknown>>): unknown {
-  if (typeof exported !== 'function') return exported;
-  if (/^class[\s{]/.test(Function.prototype.toString.call(exported))) return new (exported as new (o: unknown) => unknown)(options);
-  try {
-    return (exported as (o: unknown) => unknown)(options);
-  } catch (error) {
-    // A constructor function that refuses to be called without `new` (Parse's loadAdapter does the same).
-    if (error instanceof TypeError) return new (exported as new (o: unknown) => unknown)(options);
-    throw error;
-  }
-}
-
 /**
  * The adapter a server sends pushes through, loaded once at start: an object given in code is used as is; a
  * module is imported (relative paths against the working directory) and built with its options. Anything that
@@ -55,9 +41,7 @@ export async function openPushAdapter(option: PushOption | undefined, cwd: strin
   const { adapter } = option;
   if (isPushAdapter(adapter)) return adapter;
   const { module, options } = adapter;
-  const specifier = module.startsWith('.') || path.isAbsolute(module) ? pathToFileURL(path.resolve(cwd, module)).href : module;
-  const loaded = (await import(specifier)) as { default?: unknown };
-  const built: unknown = await instantiate(loaded.default ?? loaded, options);
+  const built: unknown = await loadAdapterModule(module, options, cwd);
   if (!isPushAdapter(built)) throw new Error(`push.adapter ${module} has no send and getValidPushTypes functions`);
   return built;
 }
