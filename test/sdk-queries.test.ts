@@ -241,6 +241,31 @@ for (const engine of engines()) {
       assert.equal((await xs(Parse.Query.nor(logic().matchesQuery('child', four), logic().equalTo('y', 5)))).length, 8);
     });
 
+    test('select of a dotted key includes the object with only the selected fields, at any depth', async () => {
+      const country = await new Parse.Object('SdkCountry', { name: 'Norway', code: 'NO' }).save();
+      const author = await new Parse.Object('SdkAuthor', { name: 'Ibsen', born: 1828, country }).save();
+      const co = await new Parse.Object('SdkAuthor', { name: 'Bjornson', born: 1832, country }).save();
+      const book = await new Parse.Object('SdkBook', { title: 'Peer Gynt', pages: 300, author, editors: [author, co] }).save();
+      const found = await new Parse.Query('SdkBook').select('title', 'author.name').get(book.id);
+      assert.equal(found.get('title'), 'Peer Gynt');
+      assert.equal(found.get('pages'), undefined);
+      const included = found.get('author');
+      assert.equal(included.id, author.id);
+      assert.equal(included.get('name'), 'Ibsen');
+      assert.equal(included.get('born'), undefined, 'an unselected field of the included object is left out');
+      assert.equal(included.get('country'), undefined);
+      const deep = await new Parse.Query('SdkBook').select('author.country.name', 'author.born').equalTo('objectId', book.id).first();
+      assert.equal(deep.get('author').get('born'), 1828);
+      assert.equal(deep.get('author').get('name'), undefined);
+      assert.equal(deep.get('author').get('country').get('name'), 'Norway');
+      assert.equal(deep.get('author').get('country').get('code'), undefined);
+      const listed = await new Parse.Query('SdkBook').select('editors.name').get(book.id);
+      assert.deepEqual(listed.get('editors').map((editor: any) => [editor.get('name'), editor.get('born')]), [['Ibsen', undefined], ['Bjornson', undefined]]);
+      // Without a dotted key, an include is whole.
+      const whole = await new Parse.Query('SdkBook').include('author').get(book.id);
+      assert.equal(whole.get('author').get('born'), 1828);
+    });
+
     test('select and exclude, including a selected field that is null or missing on some objects', async () => {
       const object = await new Parse.Object('SdkSelect', { foo: 'baz', bar: 1, slice: 'pizza', length: 5 }).save();
       await new Parse.Object('SdkSelect', { foo: null, bar: 2 }).save();

@@ -126,17 +126,28 @@ function keySet(name: string, raw: unknown): Set<string> {
   return keys;
 }
 
-/**
- * `keys=post.title` selects `post` and, as in Parse, includes it: a dotted key names a field of the
- * pointed-to object. (Projection inside included objects is not applied yet: they come back whole.)
- */
-function impliedIncludes(rawKeys: unknown): string[][] {
+/** The dotted `keys` as paths: `post.author.name` → ['post', 'author', 'name']. */
+function dottedKeys(rawKeys: unknown): string[][] {
   if (rawKeys === undefined) return [];
   return listOption('keys', rawKeys)
     .filter((key) => key !== TEXT_SCORE)
     .map((key) => parseFieldRef(key))
     .filter((ref) => ref.path.length > 0)
-    .map((ref) => [ref.field, ...ref.path.slice(0, -1)]);
+    .map((ref) => [ref.field, ...ref.path]);
+}
+
+/**
+ * `keys=post.title` selects `post` and, as in Parse, includes it: a dotted key names a field of the
+ * pointed-to object, and only the fields so named are kept in it (`nestedKeys`, applied by the find).
+ */
+function impliedIncludes(rawKeys: unknown): string[][] {
+  return dottedKeys(rawKeys).map((path) => path.slice(0, -1));
+}
+
+/** `nestedKeys` of a query, absent when no key is dotted. */
+function nestedKeysOf(rawKeys: unknown): { nestedKeys?: string[][] } {
+  const paths = dottedKeys(rawKeys);
+  return paths.length === 0 ? {} : { nestedKeys: paths };
 }
 
 function allIncludes(options: Readonly<Record<string, unknown>>): string[][] {
@@ -177,6 +188,7 @@ export function parseFindOptions(className: string, options: Readonly<Record<str
     keys: options.keys === undefined ? undefined : keySet('keys', options.keys),
     excludeKeys: options.excludeKeys === undefined ? new Set() : keySet('excludeKeys', options.excludeKeys),
     include,
+    ...nestedKeysOf(options.keys),
     count: parseBoolean('count', options.count),
     wire: wireForm(where, options, explicitLimit),
     ...(options.redirectClassNameForKey === undefined ? {} : { redirectClassNameForKey: redirectKey(options.redirectClassNameForKey) }),
@@ -228,6 +240,7 @@ export function parseGetOptions(className: string, objectId: string, options: Re
     keys: options.keys === undefined ? undefined : keySet('keys', options.keys),
     excludeKeys: options.excludeKeys === undefined ? new Set() : keySet('excludeKeys', options.excludeKeys),
     include,
+    ...nestedKeysOf(options.keys),
     count: false,
     wire: wireForm({ objectId }, options, 1),
   };

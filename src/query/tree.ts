@@ -99,6 +99,8 @@ export interface FindQuery {
   readonly excludeKeys: ReadonlySet<string>;
   /** Pointer paths to replace with the objects they point at, e.g. [['post','author']]. */
   readonly include: readonly (readonly string[])[];
+  /** Dotted `keys` (`post.title`, `post.author.name`): within the objects they include, only these fields are kept. */
+  readonly nestedKeys?: readonly (readonly string[])[];
   readonly count: boolean;
   /**
    * `redirectClassNameForKey`: the SDK's query of a relation whose target class it does not know (an
