@@ -12,7 +12,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/config/load.ts';
 import type { ParsecConfig } from '../src/config/types.ts';
 import { createParsec, type Parsec } from '../src/server.ts';
-import type { ReadCounts } from '../src/storage/read-replica.ts';
+import { isReplicaFailure, type ReadCounts } from '../src/storage/read-replica.ts';
 import { formatWalPosition, parseWalPosition } from '../src/storage/wal-position.ts';
 import { assertOk, call, query, type RequestOptions } from './helpers/http.ts';
 import { freshPostgresDatabase, testConfig } from './helpers/server.ts';
@@ -29,6 +29,18 @@ test('WAL positions compare as numbers, not as text', () => {
   assert.equal(parseWalPosition('16/B374D848'), (0x16n << 32n) | 0xb374d848n);
   assert.equal(formatWalPosition(parseWalPosition('16/B374D848') ?? 0n), '16/B374D848');
   for (const bad of [null, undefined, '', '1/', '/1', 'x/1', '1/2/3', '123456789/0', 12]) assert.equal(parseWalPosition(bad), undefined, String(bad));
+});
+
+test('a replica failure is told from a failing statement: network errors, lost connections and recovery conflicts rerun on the primary', () => {
+  // Node's socket errors carry a code that is not a SQLSTATE; a cut replica answers with them mid-read.
+  for (const code of ['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH']) {
+    assert.deepEqual(isReplicaFailure(Object.assign(new Error('socket'), { code })), { lost: true }, code);
+  }
+  assert.deepEqual(isReplicaFailure(new Error('Connection terminated unexpectedly')), { lost: true });
+  for (const code of ['08006', '08001', '53300', '57P01', '3D000']) assert.deepEqual(isReplicaFailure({ code }), { lost: true }, code);
+  for (const code of ['40001', '40P01', '42P01', '42703']) assert.deepEqual(isReplicaFailure({ code }), { lost: false }, code);
+  // The statement's own failures are the client's answer, wherever it ran.
+  for (const code of ['23505', '22P02', '2201B', '57014', '54001']) assert.equal(isReplicaFailure({ code }), undefined, code);
 });
 
 test('readReplicaURI is refused with the embedded database, with a message that says why', async () => {

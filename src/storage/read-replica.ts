@@ -57,11 +57,18 @@ const MAX_SAMPLES = 1_000;
 const PRIMARY_POSITION = 'SELECT pg_current_wal_lsn()::text AS lsn';
 const REPLAY_POSITION = 'SELECT pg_is_in_recovery() AS recovery, pg_last_wal_replay_lsn()::text AS lsn';
 
+/**
+ * A Node system error's code (`ECONNRESET`, `EPIPE`, `ECONNREFUSED`, `ETIMEDOUT`…), which `sqlState` passes
+ * on like a SQLSTATE: no SQLSTATE class begins with E.
+ */
+const SYSTEM_ERROR = /^E[A-Z]+$/;
+
 /** Errors that say the replica (not the statement) failed: the read is run on the primary instead. */
-function isReplicaFailure(error: unknown): { readonly lost: boolean } | undefined {
+export function isReplicaFailure(error: unknown): { readonly lost: boolean } | undefined {
   const state = sqlState(error);
   // No SQLSTATE: the network (refused, reset, timed out connecting or waiting for the answer).
-  if (state === undefined || state.startsWith('08') || state.startsWith('53') || ['57P01', '57P02', '57P03', '57P04', '3D000'].includes(state)) return { lost: true };
+  if (state === undefined || SYSTEM_ERROR.test(state)) return { lost: true };
+  if (state.startsWith('08') || state.startsWith('53') || ['57P01', '57P02', '57P03', '57P04', '3D000'].includes(state)) return { lost: true };
   // Recovery conflicts cancel replica reads (40001, 40P01); a class or field created a moment ago may not be
   // replayed yet (42P01, 42703); a replica refuses writes (25006), which a read should never be.
   if (['40001', '40P01', '42P01', '42703', '25006'].includes(state)) return { lost: false };
