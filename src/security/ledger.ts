@@ -7,6 +7,8 @@ import type { Logger } from '../rest/services.ts';
 import type { SchemaStore } from '../schema/schema-store.ts';
 import type { FieldType } from '../schema/types.ts';
 import type { Driver } from '../storage/driver.ts';
+import { physicalIndexName } from '../storage/sql/ddl.ts';
+import { ident } from '../storage/sql/params.ts';
 
 export const LEDGER_CLASS = '_PrivilegeLedger';
 
@@ -60,6 +62,10 @@ export interface LedgerEntry {
 export async function ensureLedgerClass(driver: Driver, schemas: SchemaStore): Promise<void> {
   await schemas.ensureFields(LEDGER_CLASS, LEDGER_FIELDS, driver);
   await driver.query(`CREATE INDEX IF NOT EXISTS "${LEDGER_CLASS}_createdAt" ON "${LEDGER_CLASS}" ("createdAt")`);
+  // Every record's _rperm/_wperm are empty and only the master keys read the class, so no query uses the
+  // ACL's GIN indexes every class gets; kept, each would be updated on every record (and its pending list
+  // merged by vacuum) on the path whose cost must stay within a few percent.
+  for (const column of ['_rperm', '_wperm']) await driver.query(`DROP INDEX IF EXISTS ${ident(physicalIndexName(LEDGER_CLASS, column))}`);
 }
 
 /** Who a privileged request acted for, as the ledger writes it. */
