@@ -6,6 +6,7 @@
 import { createClient } from '@redis/client';
 import type { RateLimitStore } from '../security/rate-limit-store.ts';
 import type { BusLog } from './postgres-bus.ts';
+import { withTimeout } from '../storage/with-timeout.ts';
 
 
 function newClient(url: string) {
@@ -50,6 +51,8 @@ export class RedisRateLimitStore implements RateLimitStore {
           .set(this.prefix + key, '0', { condition: 'NX', expiration: { type: 'PX', value: Math.max(1, Math.round(windowMs)) } })
           .incr(this.prefix + key)
           .exec(),
+        COMMAND_TIMEOUT_MS,
+        'Redis command timed out',
       );
       const count = Number(replies[1]);
       this.switchTo(false);
@@ -72,18 +75,3 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('Redis command timed out')), COMMAND_TIMEOUT_MS);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}

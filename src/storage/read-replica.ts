@@ -18,6 +18,7 @@ import type { Driver, QueryResult, SqlExecutor } from './driver.ts';
 import { sqlState } from './driver.ts';
 import { openPostgresReplica, type ReplicaPool } from './drivers/postgres.ts';
 import { parseWalPosition, type WalPosition } from './wal-position.ts';
+import { withTimeout } from './with-timeout.ts';
 
 export interface ReplicaLog {
   warn(message: string): void;
@@ -246,7 +247,7 @@ export class ReadReplica {
   /** One sample: the primary's position first, then the replica's, so a replica at that position was at most this old. */
   private async poll(): Promise<void> {
     const at = Date.now();
-    const primary = await withTimeout(this.primaryPosition());
+    const primary = await withTimeout(this.primaryPosition(), POLL_TIMEOUT_MS, `no answer within ${POLL_TIMEOUT_MS} ms`);
     this.addSample(at, primary);
     const { rows } = await this.pool.probe<{ recovery: boolean; lsn: string | null }>(REPLAY_POSITION);
     const row = rows[0];
@@ -340,18 +341,3 @@ function signal(): { readonly promise: Promise<void>; readonly resolve: () => vo
   return { promise, resolve };
 }
 
-function withTimeout<T>(promise: Promise<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${POLL_TIMEOUT_MS} ms`)), POLL_TIMEOUT_MS);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
-}
