@@ -5,6 +5,7 @@ import { compileCount, compileFind } from '../storage/sql/compile-find.ts';
 import { assertClassServed, assertMayUseMissingClass } from './class-access.ts';
 import { encodeRow, type JsonRecord } from './encode.ts';
 import { applyIncludes } from './include.ts';
+import { keepNestedKeys, project } from './projection.ts';
 import type { Caller } from './services.ts';
 import { assertQueryable } from '../security/query-fields.ts';
 import { FindTriggers } from '../cloud/find-triggers.ts';
@@ -124,44 +125,6 @@ function withScore(result: JsonRecord, row: Readonly<Record<string, unknown>>): 
 }
 
 /** Relation markers are not columns, so projection removes them here. */
-const ALWAYS_KEPT = ['objectId', 'createdAt', 'updatedAt', 'ACL'];
-
-/**
- * `keys=post.title`: in each object `post` includes, only `title` (and what every object keeps) remains,
- * at any depth (`post.author.name`), in arrays of objects too, as Parse applies the keys to the include's
- * own query. A field that is not an included object is left as it is.
- */
-function keepNestedKeys(objects: readonly unknown[], paths: readonly (readonly string[])[]): void {
-  const byField = new Map<string, (readonly string[])[]>();
-  for (const [field, ...rest] of paths) {
-    if (field === undefined || rest.length === 0) continue;
-    byField.set(field, [...(byField.get(field) ?? []), rest]);
-  }
-  for (const object of objects) {
-    if (typeof object !== 'object' || object === null) continue;
-    for (const [field, rests] of byField) {
-      const value = (object as JsonRecord)[field];
-      for (const included of Array.isArray(value) ? value : [value]) {
-        if (typeof included !== 'object' || included === null || (included as JsonRecord).__type !== 'Object') continue;
-        const kept = new Set([...ALWAYS_KEPT, '__type', 'className', ...rests.map((rest) => rest[0])]);
-        for (const key of Object.keys(included as JsonRecord)) if (!kept.has(key)) delete (included as JsonRecord)[key];
-        keepNestedKeys([included], rests);
-      }
-    }
-  }
-}
-
-function project(results: JsonRecord[], query: FindQuery): void {
-  const always = new Set(ALWAYS_KEPT);
-  if (query.keys?.has(TEXT_SCORE) === true) always.add('score');
-  for (const result of results) {
-    for (const key of Object.keys(result)) {
-      if (always.has(key)) continue;
-      if ((query.keys !== undefined && !query.keys.has(key)) || query.excludeKeys.has(key)) delete result[key];
-    }
-  }
-}
-
 /**
  * The database's plan for the statement the find would run (permissions included), not its rows: what a
  * master-key `explain` asks for. Not `ANALYZE`: the statement is planned, never executed.
