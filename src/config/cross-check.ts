@@ -52,6 +52,9 @@ export function crossCheck(values: Partial<OptionValues>, masterKeyConfigured: b
     }
   }
 
+  const liveQueryProblem = liveQueryPortProblem(values);
+  if (liveQueryProblem !== undefined) problems.push(liveQueryProblem);
+
   const { redisURL } = values;
   if (redisURL !== undefined && !/^rediss?:\/\//i.test(redisURL)) problems.push('redisURL must be a redis:// or rediss:// URL');
   const replicaProblem = readReplicaProblem(values.readReplicaURI, values.databaseURI);
@@ -86,6 +89,20 @@ function complexityProblems(values: Partial<OptionValues>): string[] {
     }
   }
   return problems;
+}
+
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
+
+/**
+ * LiveQuery's own port on the REST server's address: the second server to bind it would fail at start, and
+ * since LiveQuery binds first the failure would be reported as the REST port's.
+ */
+function liveQueryPortProblem(values: Partial<OptionValues>): string | undefined {
+  const { liveQuery, port, host } = values;
+  if (liveQuery === undefined || liveQuery === false || liveQuery.port === undefined || liveQuery.port !== port || host === undefined) return undefined;
+  const liveHost = liveQuery.host ?? host;
+  if (liveHost !== host && !WILDCARD_HOSTS.has(liveHost) && !WILDCARD_HOSTS.has(host)) return undefined;
+  return `liveQuery.port (${liveQuery.port}) is the REST port; leave it out to serve LiveQuery on the REST port, or choose another port`;
 }
 
 /** Parse's own security-check rule: shorter than 14, or fewer than three kinds of character. */

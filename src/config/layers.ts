@@ -5,6 +5,7 @@
  */
 import { OPTIONS, OPTION_NAMES, CONFIG_ENV, type OptionName, type OptionValues } from './options.ts';
 import { UNSUPPORTED_OPTIONS, classifyUnsupported } from './unsupported.ts';
+import { PARSE_LIVE_QUERY_SERVER_KEYS, foldLiveQueryServer } from './live-query-server-option.ts';
 import { didYouMean } from './suggest.ts';
 import type { Parsed } from './value-types.ts';
 
@@ -48,12 +49,14 @@ const FILE_NAMES: ReadonlyMap<string, OptionName> = new Map(
   ]),
 );
 
-const ALL_FILE_NAMES: readonly string[] = [...FILE_NAMES.keys(), ...UNSUPPORTED_OPTIONS.keys()];
+const ALL_FILE_NAMES: readonly string[] = [...FILE_NAMES.keys(), ...PARSE_LIVE_QUERY_SERVER_KEYS, ...UNSUPPORTED_OPTIONS.keys()];
 
-export function fileLayer(path: string, entries: ReadonlyMap<string, unknown>): Layer {
+export function fileLayer(path: string, fileEntries: ReadonlyMap<string, unknown>): Layer {
   const values: Partial<OptionValues> = {};
-  const problems: string[] = [];
-  const warnings: string[] = [];
+  // Parse's separate LiveQuery server options are another spelling of liveQuery's port: read as that.
+  const { entries, problems: foldProblems, warnings: foldWarnings } = foldLiveQueryServer(fileEntries, path);
+  const problems: string[] = [...foldProblems];
+  const warnings: string[] = [...foldWarnings];
   const setBy = new Map<OptionName, string>();
 
   for (const [key, raw] of entries) {

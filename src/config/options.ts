@@ -187,7 +187,7 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     default: undefined,
     env: 'PARSEC_REDIS_URL',
     flag: '--redis',
-    help: 'redis://... (optional, several nodes on PostgreSQL): shared rate-limit counters and a second invalidation channel. Never required for correctness.',
+    help: 'redis://... (optional, several nodes on PostgreSQL): shared rate-limit counters, and LiveQuery changes fanned out between nodes through pub/sub instead of NOTIFY. The REST API never needs it to be correct.',
   },
   readReplicaURI: {
     type: types.nonEmptyString,
@@ -370,7 +370,7 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     defaultText: 'off',
     env: 'PARSEC_LIVE_QUERY',
     nullIsValue: true,
-    help: 'LiveQuery on the REST port for `classNames`, with limits maxConnectionsPerIp (100), maxConnectionsPerUser (20), maxSubscriptionsPerConnection (100) and maxMessageBytes (65536); every event is decided with the rules of a find by the subscriber. JSON in the variable.',
+    help: 'LiveQuery for `classNames`, on the REST port, or with `port` (and `host`, default: host) on that port only (Parse: liveQueryServerOptions.port); limits maxConnectionsPerIp (100), maxConnectionsPerUser (20), maxSubscriptionsPerConnection (100) and maxMessageBytes (65536); every event is decided with the rules of a find by the subscriber. JSON in the variable.',
   },
   databasePoolSize: {
     type: types.integer(1, ANY),

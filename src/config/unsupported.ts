@@ -102,9 +102,7 @@ const table: Readonly<Record<string, UnsupportedOption>> = {
   // Files.
   preserveFileName: warn('file names follow Parsec\'s rules.'),
 
-  // LiveQuery (served on the REST port, see liveQuery), GraphQL.
-  liveQueryServerOptions: warn('LiveQuery is served on the REST port only (liveQuery); a separate LiveQuery server is not available.'),
-  startLiveQueryServer: warn('LiveQuery is served on the REST port only (liveQuery); a separate LiveQuery server is not available.'),
+  // GraphQL. (startLiveQueryServer and liveQueryServerOptions are read as liveQuery's port: live-query-server-option.ts.)
   mountGraphQL: warn('GraphQL is not available.'),
   graphQLPath: warn('GraphQL is not available.'),
   graphQLSchema: warn('GraphQL is not available.'),

@@ -7,6 +7,7 @@
 import { ident } from '../storage/sql/params.ts';
 import type { Driver, SqlExecutor } from '../storage/driver.ts';
 import { publicImage, type RowImage } from './evaluate.ts';
+import { isPlainObject } from '../query/values.ts';
 
 /** One committed change of one object: `before` absent for a create, `after` absent for a delete. */
 export interface RowChange {
@@ -23,7 +24,24 @@ export interface ChangeFeed {
   /** A committed change (called after commit, on the node that wrote it). */
   publish(change: RowChange): void;
   /** Tells the other nodes, from inside the writing transaction (delivered at its commit, never on rollback). */
-  announce(db: SqlExecutor, change: RowChange): Promise<void>;
+  announce(db: Driver, change: RowChange): Promise<void>;
+}
+
+/** How a node's committed changes reach the other nodes' subscribers (PostgreSQL NOTIFY or Redis pub/sub). */
+export interface ChangeFanout {
+  /** Called inside the writing transaction `db`; the other nodes must hear of the change only if it commits. */
+  announce(db: Driver, change: RowChange): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A change received from another node, checked before it is dispatched: anything malformed is dropped. */
+export function readChange(value: unknown): RowChange | undefined {
+  if (!isPlainObject(value) || typeof value.className !== 'string' || typeof value.objectId !== 'string') return undefined;
+  const image = (side: unknown) => (isPlainObject(side) ? side : undefined);
+  const before = image(value.before);
+  const after = image(value.after);
+  if (before === undefined && after === undefined) return undefined;
+  return { className: value.className, objectId: value.objectId, ...(before === undefined ? {} : { before }), ...(after === undefined ? {} : { after }) };
 }
 
 /** The row's image inside the writer's transaction; `lock` holds it until commit so `before` is exactly what the write changed. */

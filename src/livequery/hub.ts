@@ -9,7 +9,7 @@ import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import type { LiveQueryOptions } from '../config/live-query-option.ts';
 import type { Logger, Services } from '../rest/services.ts';
 import { evaluateProbes, type Probe } from './evaluate.ts';
-import type { ChangeFeed, RowChange } from './feed.ts';
+import type { ChangeFanout, ChangeFeed, RowChange } from './feed.ts';
 import type { LiveConnection } from './connection.ts';
 import { decideEvent } from './decide.ts';
 import { deliverEvent } from './deliver.ts';
@@ -17,9 +17,9 @@ import type { Subscription } from './subscription.ts';
 import { LiveQueryTriggers } from './triggers.ts';
 import { assertQueryable } from '../security/query-fields.ts';
 import type { AccessPlan } from '../security/access.ts';
+import type { AddressInfo } from 'node:net';
 import type { ClassSchema } from '../schema/types.ts';
-import type { SqlExecutor } from '../storage/driver.ts';
-import type { PostgresFanout } from './postgres-fanout.ts';
+import type { Driver } from '../storage/driver.ts';
 
 /** One subscription as the dispatch of one change sees it. */
 interface Subscriber {
@@ -48,6 +48,8 @@ export class LiveQueryHub implements ChangeFeed {
   private dispatching: Promise<void> = Promise.resolve();
   private bound: { services: Services; authenticate: Authenticator } | undefined;
   readonly triggers = new LiveQueryTriggers(this);
+  /** Where LiveQuery listens when it has a port of its own (`liveQuery.port`): the bound one, so port 0's too. */
+  ownAddress: AddressInfo | undefined;
 
   constructor(readonly options: LiveQueryOptions) {
     this.classes = new Set(options.classNames);
@@ -105,10 +107,10 @@ export class LiveQueryHub implements ChangeFeed {
     if (connection.countedUser !== undefined) release(this.perUser, connection.countedUser);
   }
 
-  /** Set when other nodes may be serving LiveQuery too (PostgreSQL): they hear of this node's changes through it. */
-  fanout: PostgresFanout | undefined;
+  /** Set when other nodes may be serving LiveQuery too (PostgreSQL): they hear of this node's changes through it (NOTIFY or Redis). */
+  fanout: ChangeFanout | undefined;
 
-  announce(db: SqlExecutor, change: RowChange): Promise<void> {
+  announce(db: Driver, change: RowChange): Promise<void> {
     return this.fanout === undefined ? Promise.resolve() : this.fanout.announce(db, change);
   }
 

@@ -1,9 +1,10 @@
 /**
- * LiveQuery across nodes on PostgreSQL: every committed change of a LiveQuery class is announced with
- * NOTIFY from the writing transaction (so it leaves at commit, and never for a rollback), and every other
- * node dispatches it to its own subscribers exactly as the writer dispatches it locally. NOTIFY payloads are
- * limited to 8000 bytes: a larger change is stored in `_LiveQueryChange` in the same transaction and only
- * its id is announced (rows are pruned after a few minutes).
+ * LiveQuery across nodes on PostgreSQL without `redisURL` (with it, redis-fanout.ts): every committed
+ * change of a LiveQuery class is announced with NOTIFY from the writing transaction (so it leaves at
+ * commit, and never for a rollback), and every other node dispatches it to its own subscribers exactly as
+ * the writer dispatches it locally. NOTIFY payloads are limited to 8000 bytes: a larger change is stored
+ * in `_LiveQueryChange` in the same transaction and only its id is announced (rows are pruned after a few
+ * minutes).
  *
  * Not guaranteed: changes announced while a node's listening connection is down are not replayed; its
  * subscribers miss them (as with Parse Server's Redis pub/sub).
@@ -12,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Driver, SqlExecutor } from '../storage/driver.ts';
 import type { Logger } from '../rest/services.ts';
-import type { RowChange } from './feed.ts';
+import { readChange, type ChangeFanout, type RowChange } from './feed.ts';
 import { isPlainObject } from '../query/values.ts';
 
 const CHANNEL = 'parsec_livequery';
@@ -28,16 +29,7 @@ interface Envelope {
   readonly ref?: string;
 }
 
-function readChange(value: unknown): RowChange | undefined {
-  if (!isPlainObject(value) || typeof value.className !== 'string' || typeof value.objectId !== 'string') return undefined;
-  const image = (side: unknown) => (isPlainObject(side) ? side : undefined);
-  const before = image(value.before);
-  const after = image(value.after);
-  if (before === undefined && after === undefined) return undefined;
-  return { className: value.className, objectId: value.objectId, ...(before === undefined ? {} : { before }), ...(after === undefined ? {} : { after }) };
-}
-
-export class PostgresFanout {
+export class PostgresFanout implements ChangeFanout {
   private readonly nodeId = randomUUID();
   private client: pg.Client | undefined;
   private closed = false;

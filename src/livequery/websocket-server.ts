@@ -1,7 +1,7 @@
 /**
- * The transport: WebSocket upgrades on the REST server's own port (any path, as Parse Server accepts),
- * the per-IP connection limit, message size limits, and closing every socket at shutdown. Frames go to
- * the connection as text; everything about their meaning is the connection's.
+ * The transport: WebSocket upgrades on the REST server's port or on LiveQuery's own (own-port.ts), on any
+ * path as Parse Server accepts; the per-IP connection limit, message size limits, and closing every socket
+ * at shutdown. Frames go to the connection as text; everything about their meaning is the connection's.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
