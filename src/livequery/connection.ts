@@ -9,7 +9,7 @@ import { ANONYMOUS, MASTER, READ_ONLY_MASTER, type AuthContext } from '../auth/c
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
 import { toErrorBody } from '../http/errors.ts';
 import type { Caller } from '../rest/services.ts';
-import { callerAccess } from '../security/access.ts';
+import { callerAccess, type AccessPlan } from '../security/access.ts';
 import { errorFrame, parseClientMessage, ProtocolError, type ConnectMessage, type SubscribeMessage } from './protocol.ts';
 import { prepareSubscription, type Subscription } from './subscription.ts';
 import type { LiveQueryHub } from './hub.ts';
@@ -40,6 +40,7 @@ export class LiveConnection {
    * and two map lookups per subscriber and event, not a database query.
    */
   private readonly identities = new Map<string, { auth: AuthContext; rolesGeneration: number; sessionsGeneration: number; expiresAt: number | null; cachedAt: number }>();
+  private readonly plans = new WeakMap<AuthContext, AccessPlan>();
   private pending = 0;
   private closed = false;
 
@@ -172,29 +173,45 @@ export class LiveConnection {
   }
 
   /**
+   * `authFor` without a wait, when its answer is known: the master keys, no token, or a session resolved
+   * recently enough (see `identities`); undefined when the session store must be asked. Every event asks
+   * for every subscriber, so this is the path a busy server takes.
+   */
+  cachedAuth(subscriptionToken: string | undefined): AuthContext | undefined {
+    const base = this.connectAuth;
+    if (base?.kind === 'master') return MASTER;
+    if (base?.kind === 'readOnlyMaster') return READ_ONLY_MASTER;
+    const token = subscriptionToken ?? this.connectToken;
+    if (subscriptionToken === undefined && this.connectSessionEnded) return undefined;
+    if (token === undefined) return ANONYMOUS;
+    const cached = this.identities.get(token);
+    if (cached === undefined) return undefined;
+    const { roles, invalidation } = this.hub.services;
+    const now = Date.now();
+    const fresh =
+      invalidation.trusted &&
+      cached.rolesGeneration === roles.currentGeneration &&
+      cached.sessionsGeneration === this.hub.sessionsGeneration &&
+      (cached.expiresAt === null || cached.expiresAt > now) &&
+      now - cached.cachedAt < IDENTITY_CACHE_MS;
+    return fresh ? cached.auth : undefined;
+  }
+
+  /**
    * Who a subscription acts as, now: the master keys stay master; a session token is resolved again (so a
    * revoked or expired session fails here with 209 and role changes are seen); no token is anonymous.
    */
   async authFor(subscriptionToken: string | undefined): Promise<AuthContext> {
+    const cached = this.cachedAuth(subscriptionToken);
+    if (cached !== undefined) return cached;
     const base = this.connectAuth;
     if (base?.kind === 'master') return MASTER;
     if (base?.kind === 'readOnlyMaster') return READ_ONLY_MASTER;
     const token = subscriptionToken ?? this.connectToken;
     if (subscriptionToken === undefined && this.connectSessionEnded) throw new ParseError(ErrorCode.INVALID_SESSION_TOKEN, 'Invalid session token');
     if (token === undefined) return ANONYMOUS;
-    const { sessions, roles, invalidation } = this.hub.services;
+    const { sessions, roles } = this.hub.services;
     const now = Date.now();
-    const cached = this.identities.get(token);
-    if (
-      cached !== undefined &&
-      invalidation.trusted &&
-      cached.rolesGeneration === roles.currentGeneration &&
-      cached.sessionsGeneration === this.hub.sessionsGeneration &&
-      (cached.expiresAt === null || cached.expiresAt > now) &&
-      now - cached.cachedAt < IDENTITY_CACHE_MS
-    ) {
-      return cached.auth;
-    }
     // Generations read before the lookup: a change racing it makes the next event look again.
     const rolesGeneration = roles.currentGeneration;
     const sessionsGeneration = this.hub.sessionsGeneration;
@@ -206,7 +223,22 @@ export class LiveConnection {
 
   callerFor(auth: AuthContext): Caller {
     const { services } = this.hub;
-    return { auth, access: callerAccess(auth, services), services, client: { ip: this.ip, headers: {}, installationId: this.installationId, context: {} } };
+    return { auth, access: this.accessFor(auth), services, client: { ip: this.ip, headers: {}, installationId: this.installationId, context: {} } };
+  }
+
+  /**
+   * The access plan of an identity, made once per identity rather than per event and subscriber. An
+   * identity is a frozen AuthContext replaced whenever its session or roles are resolved anew, and a plan
+   * reads class permissions from the schema cache at each question (its protected-field memo is keyed by
+   * the schema object), so a kept plan never answers with stale rules.
+   */
+  accessFor(auth: AuthContext): AccessPlan {
+    let plan = this.plans.get(auth);
+    if (plan === undefined) {
+      plan = callerAccess(auth, this.hub.services);
+      this.plans.set(auth, plan);
+    }
+    return plan;
   }
 
   /**

@@ -21,6 +21,9 @@ import type { AddressInfo } from 'node:net';
 import type { ClassSchema } from '../schema/types.ts';
 import type { Driver } from '../storage/driver.ts';
 
+/** Changes evaluated at the same time (each holds a pooled connection for its statement). */
+const MAX_CONCURRENT_EVALUATIONS = 4;
+
 /** One subscription as the dispatch of one change sees it. */
 interface Subscriber {
   readonly connection: LiveConnection;
@@ -33,9 +36,24 @@ interface Subscriber {
   readProbe?: number;
 }
 
+/** One change, evaluated: who may hear of it and the answers, ready to be sent. */
+interface Prepared {
+  readonly schema: ClassSchema;
+  readonly eligible: readonly Subscriber[];
+  readonly sides: Awaited<ReturnType<typeof evaluateProbes>>;
+}
+
 /** The same rights give the same answers: the key of a caller's read permission. */
+/** Identities are frozen and reused across events: their key is computed once each, not per event and subscriber. */
+const identityKeys = new WeakMap<AuthContext, string>();
+
 function identityKey(auth: AuthContext): string {
-  return auth.kind === 'user' ? `user\u0000${auth.userId}\u0000${[...auth.roles].sort().join('\u0000')}` : auth.kind;
+  let key = identityKeys.get(auth);
+  if (key === undefined) {
+    key = auth.kind === 'user' ? `user\u0000${auth.userId}\u0000${[...auth.roles].sort().join('\u0000')}` : auth.kind;
+    identityKeys.set(auth, key);
+  }
+  return key;
 }
 
 export class LiveQueryHub implements ChangeFeed {
@@ -114,13 +132,40 @@ export class LiveQueryHub implements ChangeFeed {
     return this.fanout === undefined ? Promise.resolve() : this.fanout.announce(db, change);
   }
 
-  /** A committed change: queued behind the previous ones, never failing the writer. */
+  /**
+   * A committed change, never failing the writer. Its evaluation starts at once (a few at a time, so a
+   * busy class cannot take the whole pool), while events are still sent in the order changes were
+   * published: one change's statement overlaps the previous change's sending instead of waiting for it.
+   */
   publish(change: RowChange): void {
-    this.dispatching = this.dispatching.then(() =>
-      this.dispatch(change).catch((error: unknown) => {
-        this.log.error({ err: error, className: change.className }, 'LiveQuery: dispatching a change failed');
-      }),
+    // Settled into a value at once: a failure waiting behind slower deliveries is never an unhandled rejection.
+    const prepared = this.bounded(() => this.prepare(change)).then(
+      (ready) => ({ ready }),
+      (error: unknown) => ({ error }),
     );
+    this.dispatching = this.dispatching.then(async () => {
+      const outcome = await prepared;
+      try {
+        if ('error' in outcome) throw outcome.error;
+        if (outcome.ready !== undefined) await this.send(outcome.ready);
+      } catch (error) {
+        this.log.error({ err: error, className: change.className }, 'LiveQuery: dispatching a change failed');
+      }
+    });
+  }
+
+  private evaluating = 0;
+  private readonly waitingToEvaluate: (() => void)[] = [];
+
+  private async bounded<T>(work: () => Promise<T>): Promise<T> {
+    while (this.evaluating >= MAX_CONCURRENT_EVALUATIONS) await new Promise<void>((resolve) => this.waitingToEvaluate.push(resolve));
+    this.evaluating += 1;
+    try {
+      return await work();
+    } finally {
+      this.evaluating -= 1;
+      this.waitingToEvaluate.shift()?.();
+    }
   }
 
   /** Resolves once every change published so far has been dispatched (tests, shutdown). */
@@ -148,21 +193,26 @@ export class LiveQueryHub implements ChangeFeed {
 
   private async subscribersOf(className: string): Promise<Subscriber[]> {
     const subscribers: Subscriber[] = [];
-    const resolved = new Map<string, Promise<AuthContext>>();
+    const resolving = new Map<string, Promise<AuthContext>>();
     for (const connection of this.connections) {
       if (!connection.isConnected) continue;
       for (const subscription of connection.subscriptions.values()) {
         if (subscription.className !== className) continue;
+        const known = connection.cachedAuth(subscription.sessionToken);
+        if (known !== undefined) {
+          subscribers.push({ connection, subscription, auth: known, access: connection.accessFor(known) });
+          continue;
+        }
         const token = connection.tokenOf(subscription);
         const key = `${connection.clientId}\u0000${token ?? ''}`;
-        let auth = resolved.get(key);
+        let auth = resolving.get(key);
         if (auth === undefined) {
           auth = connection.authFor(subscription.sessionToken);
-          resolved.set(key, auth);
+          resolving.set(key, auth);
         }
         try {
           const current = await auth;
-          subscribers.push({ connection, subscription, auth: current, access: connection.callerFor(current).access });
+          subscribers.push({ connection, subscription, auth: current, access: connection.accessFor(current) });
         } catch {
           // The session ended (logout, revocation, expiry): no event, and the client is told.
           if (token !== undefined) connection.endSession(token);
@@ -172,9 +222,10 @@ export class LiveQueryHub implements ChangeFeed {
     return subscribers;
   }
 
-  private async dispatch(change: RowChange): Promise<void> {
+  /** Who may hear of the change, and the answers to every question about it: one statement. */
+  private async prepare(change: RowChange): Promise<Prepared | undefined> {
     const subscribers = await this.subscribersOf(change.className);
-    if (subscribers.length === 0) return;
+    if (subscribers.length === 0) return undefined;
     const { schemas, driver } = this.services;
     let schema = schemas.get(change.className);
     if (schema === undefined || hasUnknownColumns(schema, change)) {
@@ -182,7 +233,7 @@ export class LiveQueryHub implements ChangeFeed {
       await schemas.reload();
       schema = schemas.get(change.className);
     }
-    if (schema === undefined) return;
+    if (schema === undefined) return undefined;
     const probes: Probe[] = [];
     const whereProbes = new Map<string, number>();
     const readProbes = new Map<string, number>();
@@ -203,12 +254,7 @@ export class LiveQueryHub implements ChangeFeed {
       }
       if (read === -1) continue;
       if (read >= 0) subscriber.readProbe = read;
-      try {
-        // Protected fields may have changed since the subscription was made; a find would now refuse it.
-        assertQueryable(access, subscription.query);
-      } catch {
-        continue;
-      }
+      if (!this.stillQueryable(subscription, access, schema)) continue;
       if (subscription.query.where.type !== 'true') {
         const key = subscription.readsOtherRows ? `${subscription.whereKey}\u0000${identity}` : subscription.whereKey;
         let where = whereProbes.get(key);
@@ -220,7 +266,7 @@ export class LiveQueryHub implements ChangeFeed {
       }
       eligible.push(subscriber);
     }
-    if (eligible.length === 0) return;
+    if (eligible.length === 0) return undefined;
     const schemaOf = (name: string) => schemas.get(name);
     let sides: Awaited<ReturnType<typeof evaluateProbes>>;
     try {
@@ -228,6 +274,30 @@ export class LiveQueryHub implements ChangeFeed {
     } catch (error) {
       sides = await this.isolateFailures(change, schema, probes, eligible, error);
     }
+    return { schema, eligible, sides };
+  }
+
+  /**
+   * Protected fields may have changed since the subscription was made; a find would now refuse it. The
+   * answer is kept per identity's plan and class schema (a new schema object after any change of it), for
+   * wheres on this class only: one naming another class's fields is checked again at every change.
+   */
+  private stillQueryable(subscription: Subscription, access: AccessPlan, schema: ClassSchema): boolean {
+    const known = this.queryable.get(subscription);
+    if (known !== undefined && known.access === access && known.schema === schema) return true;
+    try {
+      assertQueryable(access, subscription.query);
+    } catch {
+      return false;
+    }
+    if (!subscription.readsOtherRows) this.queryable.set(subscription, { access, schema });
+    return true;
+  }
+
+  private readonly queryable = new WeakMap<Subscription, { access: AccessPlan; schema: ClassSchema }>();
+
+  /** Sends each subscriber its event, in subscription order; one that unsubscribed meanwhile gets nothing. */
+  private async send({ schema, eligible, sides }: Prepared): Promise<void> {
     const view = (side: typeof sides.before, subscriber: Subscriber) =>
       side === undefined
         ? undefined
@@ -237,6 +307,8 @@ export class LiveQueryHub implements ChangeFeed {
           };
     const shared = new Map<string, string | null>();
     for (const subscriber of eligible) {
+      const { connection, subscription } = subscriber;
+      if (!connection.isConnected || connection.subscriptions.get(subscription.requestId) !== subscription) continue;
       const decision = decideEvent(view(sides.before, subscriber), view(sides.after, subscriber));
       if (decision === undefined) continue;
       const caller = subscriber.connection.callerFor(subscriber.auth);

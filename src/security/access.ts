@@ -100,7 +100,7 @@ class UnrestrictedPlan implements AccessPlan {
 class ClientPlan implements AccessPlan {
   private readonly read: Condition;
   private readonly write: Condition;
-  private protectedCache: Map<ClassSchema, ProtectedFields> | undefined;
+  private protectedCache: WeakMap<ClassSchema, ProtectedFields> | undefined;
 
   constructor(
     readonly auth: AuthContext,
@@ -143,7 +143,7 @@ class ClientPlan implements AccessPlan {
   protectedFields(className: string): ProtectedFields {
     const schema = this.sources.schemaOf(className);
     if (schema === undefined) return NOTHING_PROTECTED;
-    this.protectedCache ??= new Map();
+    this.protectedCache ??= new WeakMap();
     let computed = this.protectedCache.get(schema);
     if (computed === undefined) {
       const rules = mergeRules(schema.classLevelPermissions.protectedFields, this.sources.protectedFields[className]);
