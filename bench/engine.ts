@@ -4,6 +4,7 @@ import { measureDb, type DbInput, type DbMeasurement, type DbScenario, type Exec
 import type { HashLimit, HashLimitRequest } from './hash-limit.ts';
 import { measureEnumeration, measureHttp, type EnumerationTiming, type HttpMeasurement, type HttpScenario, type ScenarioInput } from './http-load.ts';
 import { measureLedger, type LedgerRun } from './ledger-check.ts';
+import { measureLiveQuery, type LiveQueryRun } from './livequery-load.ts';
 import { progress } from './progress.ts';
 import type { CapturedResponses } from './responses.ts';
 import { captureResponses, checkSecured, seed, seedSecured, seedUsers, type SecuredCheck } from './seed.ts';
@@ -41,6 +42,8 @@ export interface EngineRun {
   readonly cloud: CloudRun;
   /** The privilege ledger's cost: a master get with the ledger off and on, and the records it wrote. */
   readonly ledger: LedgerRun;
+  /** The LiveQuery scenario: subscribers, writes, event latency and cost, and its correctness guard. */
+  readonly liveQuery: LiveQueryRun;
   readonly parsecPeakRssBytes: number | undefined;
   readonly dbLimit: Record<DbScenario, DbMeasurement>;
   /** Parsec's own password verification in loops, in Parsec's process, just before the logins. */
@@ -83,6 +86,7 @@ export async function benchEngine(
   let security: SecurityRun;
   let cloud: CloudRun;
   let ledger: LedgerRun;
+  let liveQuery: LiveQueryRun;
   let hashLimit: HashLimit;
   let enumerationTiming: EnumerationTiming;
   let sessionQueries: SessionQueries;
@@ -121,9 +125,9 @@ export async function benchEngine(
     const drain = async (): Promise<void> => {
       await child.command('drain');
     };
-    const measure = async (scenario: HttpScenario): Promise<HttpMeasurement> => {
+    const measure = async (scenario: HttpScenario, windowSettings = settings): Promise<HttpMeasurement> => {
       progress(`${engine}: Parsec ${scenario}`);
-      const measured = await measureHttp(scenario, input, settings, scenario === 'login' ? drain : undefined);
+      const measured = await measureHttp(scenario, input, windowSettings, scenario === 'login' ? drain : undefined);
       if (scenario === 'login') await drain();
       return measured;
     };
@@ -132,8 +136,9 @@ export async function benchEngine(
     const find = await measure('find');
     // Back to back, so the ratio compares the two under the same conditions.
     security = { user: await measure('securedUser'), master: await measure('securedMaster'), check: securedCheck };
-    // Off, on, on, off (see ledger-check.ts); before the creates, like the plain gets.
-    ledger = await measureLedger(engine, child, () => measure('masterGet'));
+    // Cycles of off, on, on, off (see ledger-check.ts); before the creates, like the plain gets.
+    const ledgerWindow = { ...settings, durationSec: settings.ledgerWindowSec };
+    ledger = await measureLedger(engine, child, () => measure('masterGet', ledgerWindow), { cycles: settings.ledgerCycles, postgres: engine === 'postgres' });
     for (const problem of ledger.check.problems ?? []) progress(`FAILURE ${engine}: the privilege ledger: ${problem}`);
     const create = await measure('create');
     // The creates grew BenchItem: statistics as a server up for a while would have them (see serve-parsec.ts).
@@ -155,6 +160,15 @@ export async function benchEngine(
     progress(`${engine}: session queries, cold vs warm`);
     // The reader holds roles (Members, and Readers through it): the lookup's role expansion has work to do.
     sessionQueries = await probeSessionQueries(child, origin, first, workloadSql.sql);
+    // Last: its class and its objects are its own, and nothing measured after it could feel them.
+    liveQuery = await measureLiveQuery(engine, child, origin, users, {
+      clients: settings.liveQueryClients,
+      writesPerSec: settings.liveQueryWritesPerSec,
+      warmupSec: settings.warmupSec,
+      durationSec: settings.durationSec,
+      postgres: engine === 'postgres',
+    });
+    for (const problem of liveQuery.check.problems ?? []) progress(`FAILURE ${engine}: LiveQuery: ${problem}`);
   } finally {
     parsecPeakRssBytes = (await child.stop())?.maxRssBytes;
   }
@@ -168,7 +182,7 @@ export async function benchEngine(
       return measureDb(scenario, executor, input, settings);
     };
     const dbLimit = { get: await measure('get'), find: await measure('find'), insert: await measure('insert'), userGet: await measure('userGet') };
-    return { parsec, security, cloud, ledger, parsecPeakRssBytes, dbLimit, hashLimit, enumerationTiming, sessionQueries, sqlCheck: workloadSql.check, responses, ids, users };
+    return { parsec, security, cloud, ledger, liveQuery, parsecPeakRssBytes, dbLimit, hashLimit, enumerationTiming, sessionQueries, sqlCheck: workloadSql.check, responses, ids, users };
   } finally {
     await executor.close();
   }

@@ -1,18 +1,23 @@
 /**
  * The privilege ledger's cost (issue #6: recording a privileged request must not slow it by more than a few
  * percent). One and the same master-key `get` in Parsec's child, with the ledger switched off (the router
- * dispatches without its observer: nothing is recorded or written) and on (as Parsec runs), in the order
- * off, on, on, off: a change of the machine's load during the four windows (the machine is shared) weighs
- * on both states alike, so the ratio is steadier than one window each would give. The correctness guard:
- * every request the server received while the ledger was on left exactly one row in `_PrivilegeLedger`,
- * and none while it was off, so "on" cannot look cheap by not writing.
+ * dispatches without its observer: nothing is recorded or written) and on (as Parsec runs), in cycles of
+ * off, on, on, off. On this shared two-core machine one window's throughput differs from the next by up to
+ * 10 % with nothing changed, and it drifts over a run; a cycle weighs a drift on both states alike, and
+ * several short cycles average out what one long window each would leave to chance. Reported beside the
+ * ratio: the CPU each request cost in each state (Parsec's process, the local PostgreSQL server's, the
+ * whole machine's), the cost itself rather than its shadow on throughput.
+ *
+ * The correctness guard: every request the server received while the ledger was on left exactly one row in
+ * `_PrivilegeLedger`, and none while it was off, so "on" cannot look cheap by not writing.
  */
 import type { ServerChild } from './child.ts';
+import { machineBusyMicros, postgresMicros } from './cpu-sample.ts';
 import type { HttpMeasurement } from './http-load.ts';
 import { progress } from './progress.ts';
 
 export interface LedgerCheck {
-  /** HTTP requests Parsec received in each state (both windows, warm-ups included), counted by its HTTP server. */
+  /** HTTP requests Parsec received in each state (all windows, warm-ups included), counted by its HTTP server. */
   readonly requestsOff: number;
   readonly requestsOn: number;
   /** Rows `_PrivilegeLedger` gained in each state, counted in SQL after the ledger's buffer was flushed. */
@@ -23,10 +28,21 @@ export interface LedgerCheck {
   readonly problems?: readonly string[];
 }
 
+/** CPU per request received (warm-ups included) in one state, in microseconds; undefined: not measured here. */
+export interface CpuPerRequest {
+  readonly parsec: number;
+  /** The PostgreSQL server's processes (not measured on PGlite, which runs inside Parsec's process). */
+  readonly postgres: number | undefined;
+  /** Every process on the machine, the load generator included. */
+  readonly machine: number | undefined;
+}
+
 export interface LedgerRun {
-  /** The two windows of each state, in the order measured (off first and last, on between). */
-  readonly off: readonly [HttpMeasurement, HttpMeasurement];
-  readonly on: readonly [HttpMeasurement, HttpMeasurement];
+  /** The windows of each state, in the order measured. */
+  readonly off: readonly HttpMeasurement[];
+  readonly on: readonly HttpMeasurement[];
+  readonly cpuOff: CpuPerRequest;
+  readonly cpuOn: CpuPerRequest;
   readonly check: LedgerCheck;
 }
 
@@ -34,30 +50,80 @@ interface Window {
   readonly measured: HttpMeasurement;
   readonly requests: number;
   readonly records: number;
+  readonly parsecMicros: number;
+  readonly postgresMicros: number | undefined;
+  readonly machineMicros: number | undefined;
 }
 
-/** `measure` runs the master get under load (warm-up and measured window) and returns the measurement. */
-export async function measureLedger(label: string, child: ServerChild, measure: () => Promise<HttpMeasurement>): Promise<LedgerRun> {
+const difference = (after: number | undefined, before: number | undefined): number | undefined =>
+  after === undefined || before === undefined ? undefined : after - before;
+
+/**
+ * `measure` runs the master get under load (warm-up and measured window) and returns the measurement;
+ * `cycles` of off, on, on, off; `postgres`: whether a local PostgreSQL server serves Parsec (its CPU is read).
+ */
+export async function measureLedger(
+  label: string,
+  child: ServerChild,
+  measure: () => Promise<HttpMeasurement>,
+  options: { readonly cycles: number; readonly postgres: boolean },
+): Promise<LedgerRun> {
   const window = async (on: boolean): Promise<Window> => {
     progress(`${label}: the privilege ledger ${on ? 'on' : 'off'}`);
     await child.command('ledger', { on });
     const before = await child.command<number>('ledgerRecords');
+    const parsecBefore = (await child.stats()).cpuMicros;
+    const postgresBefore = options.postgres ? postgresMicros() : undefined;
+    const machineBefore = machineBusyMicros();
     await child.command('requestCountStart');
     const measured = await measure();
     // Waits until every request received has been answered (autocannon abandons those in flight at the end).
     const requests = await child.command<number>('requestCountStop');
+    const parsecMicros = (await child.stats()).cpuMicros - parsecBefore;
+    const postgres = difference(options.postgres ? postgresMicros() : undefined, postgresBefore);
+    const machine = difference(machineBusyMicros(), machineBefore);
+    // After the CPU readings: the flush writes what "on" buffered, and is charged to no window (the guard's
+    // count(*) would be charged to whichever came last).
     const records = (await child.command<number>('ledgerRecords')) - before;
-    return { measured, requests, records };
+    return { measured, requests, records, parsecMicros, postgresMicros: postgres, machineMicros: machine };
   };
-  const off1 = await window(false);
-  const on1 = await window(true);
-  const on2 = await window(true);
-  const off2 = await window(false);
-  const sum = (windows: readonly Window[], key: 'requests' | 'records'): number => windows.reduce((total, w) => total + w[key], 0);
-  const [requestsOff, recordsOff, requestsOn, recordsOn] = [sum([off1, off2], 'requests'), sum([off1, off2], 'records'), sum([on1, on2], 'requests'), sum([on1, on2], 'records')];
+  const offWindows: Window[] = [];
+  const onWindows: Window[] = [];
+  for (let cycle = 0; cycle < options.cycles; cycle++) {
+    offWindows.push(await window(false));
+    onWindows.push(await window(true), await window(true));
+    offWindows.push(await window(false));
+  }
   const problems: string[] = [];
+  const [requestsOff, recordsOff, requestsOn, recordsOn] = [sum(offWindows, 'requests'), sum(offWindows, 'records'), sum(onWindows, 'requests'), sum(onWindows, 'records')];
   if (recordsOff !== 0) problems.push(`the ledger was off, yet ${recordsOff} record(s) were written`);
   if (recordsOn !== requestsOn) problems.push(`${requestsOn} master-key requests were received with the ledger on, but ${recordsOn} record(s) were written`);
   const check: LedgerCheck = { requestsOff, requestsOn, recordsOff, recordsOn, holds: problems.length === 0, ...(problems.length > 0 ? { problems } : {}) };
-  return { off: [off1.measured, off2.measured], on: [on1.measured, on2.measured], check };
+  return {
+    off: offWindows.map((w) => w.measured),
+    on: onWindows.map((w) => w.measured),
+    cpuOff: cpuPerRequest(offWindows),
+    cpuOn: cpuPerRequest(onWindows),
+    check,
+  };
+}
+
+function sum(windows: readonly Window[], key: 'requests' | 'records' | 'parsecMicros'): number {
+  return windows.reduce((total, w) => total + w[key], 0);
+}
+
+function optionalSum(windows: readonly Window[], key: 'postgresMicros' | 'machineMicros'): number | undefined {
+  let total = 0;
+  for (const w of windows) {
+    const value = w[key];
+    if (value === undefined) return undefined;
+    total += value;
+  }
+  return total;
+}
+
+function cpuPerRequest(windows: readonly Window[]): CpuPerRequest {
+  const requests = Math.max(1, sum(windows, 'requests'));
+  const per = (micros: number | undefined): number | undefined => (micros === undefined ? undefined : Math.round((micros / requests) * 10) / 10);
+  return { parsec: per(sum(windows, 'parsecMicros')) ?? 0, postgres: per(optionalSum(windows, 'postgresMicros')), machine: per(optionalSum(windows, 'machineMicros')) };
 }

@@ -2,7 +2,8 @@ import os from 'node:os';
 import type { DbMeasurement, DbScenario } from './db-limit.ts';
 import type { CloudRoundTrip } from './cloud-check.ts';
 import { CLUSTER_SCENARIOS, type ClusterRun, type ClusterScenario, type RateLimitCounters, type WindowCpu } from './cluster.ts';
-import type { LedgerCheck } from './ledger-check.ts';
+import type { CpuPerRequest, LedgerCheck } from './ledger-check.ts';
+import type { LiveQueryRun } from './livequery-load.ts';
 import type { Engine, EngineRun, HttpLimitRun, LimitScenario } from './engine.ts';
 import type { HashLimit } from './hash-limit.ts';
 import { CLIENT_ADDRESSES, type EnumerationTiming, type HttpMeasurement, type SpreadMeasurement } from './http-load.ts';
@@ -50,12 +51,17 @@ export interface CloudReport extends Record<CloudFunction, CloudEntry> {
   readonly roundTrip: CloudRoundTrip;
 }
 
-/** The privilege ledger's cost: one and the same master-key get with the ledger off and on (off, on, on, off). */
+/** The privilege ledger's cost: one and the same master-key get with the ledger off and on (cycles of off, on, on, off). */
 export interface LedgerEntry {
-  readonly off: readonly [HttpMeasurement, HttpMeasurement];
-  readonly on: readonly [HttpMeasurement, HttpMeasurement];
-  /** Mean requests/s on ÷ mean requests/s off (two windows each): 1.0 means recording costs the request nothing. */
+  readonly off: readonly HttpMeasurement[];
+  readonly on: readonly HttpMeasurement[];
+  /** Mean requests/s on ÷ mean requests/s off (all windows): 1.0 means recording costs the request nothing. */
   readonly onVsOff: number;
+  /** Each cycle's own ratio (its two "on" windows ÷ its two "off" windows): how far one cycle alone can be off. */
+  readonly cycleRatios: readonly number[];
+  /** CPU per request in each state (µs): the cost itself; the difference is what one record costs. */
+  readonly cpuOff: CpuPerRequest;
+  readonly cpuOn: CpuPerRequest;
   /** The issue's: recording must not slow the request it describes by more than a few percent (≥ 0.95). */
   readonly target: Target;
   /** Every master request received while on left one row, none while off; `holds: false` fails the run. */
@@ -76,6 +82,8 @@ export interface EngineReport {
   readonly security: SecurityEntry;
   readonly cloud: CloudReport;
   readonly ledger: LedgerEntry;
+  /** 1,000 subscribers over 50 queries under 500 writes/s: event latency, CPU per event, and the guard. */
+  readonly liveQuery: LiveQueryRun;
   readonly dbLimit: Record<DbScenario, DbMeasurement>;
   readonly hashLimit: HashLimit;
   readonly enumerationTiming: EnumerationTiming;
@@ -128,10 +136,12 @@ function cloudReport(run: EngineRun, http: HttpLimitRun): CloudReport {
 }
 
 function ledgerReport(run: EngineRun): LedgerEntry {
-  const { off, on, check } = run.ledger;
+  const { off, on, cpuOff, cpuOn, check } = run.ledger;
   const total = (windows: readonly HttpMeasurement[]): number => windows.reduce((sum, window) => sum + window.requestsPerSec, 0);
   const onVsOff = ratio(total(on), total(off));
-  return { off, on, onVsOff, target: target('master-key get with the ledger ≥ 95% of the same get without it', onVsOff, 0.95), check };
+  // Cycle i measured off[2i], on[2i], on[2i + 1], off[2i + 1].
+  const cycleRatios = Array.from({ length: Math.floor(off.length / 2) }, (_, i) => ratio(total(on.slice(2 * i, 2 * i + 2)), total(off.slice(2 * i, 2 * i + 2))));
+  return { off, on, onVsOff, cycleRatios, cpuOff, cpuOn, target: target('master-key get with the ledger ≥ 95% of the same get without it', onVsOff, 0.95), check };
 }
 
 export function engineReport(engine: Engine, run: EngineRun, http: HttpLimitRun): EngineReport {
@@ -149,6 +159,7 @@ export function engineReport(engine: Engine, run: EngineRun, http: HttpLimitRun)
     security: { user: run.security.user, master: run.security.master, userVsMaster: ratio(run.security.user.requestsPerSec, run.security.master.requestsPerSec), check: run.security.check },
     cloud: cloudReport(run, http),
     ledger: ledgerReport(run),
+    liveQuery: run.liveQuery,
     dbLimit: run.dbLimit,
     hashLimit: run.hashLimit,
     enumerationTiming: run.enumerationTiming,
@@ -168,7 +179,7 @@ export function failures(label: string, run: EngineRun | HttpLimitRun): string[]
   const http =
     'measurements' in run
       ? run.measurements
-      : { ...run.parsec, securedUser: run.security.user, securedMaster: run.security.master, ledgerOff1: run.ledger.off[0], ledgerOn1: run.ledger.on[0], ledgerOn2: run.ledger.on[1], ledgerOff2: run.ledger.off[1], ...run.cloud.measurements };
+      : { ...run.parsec, securedUser: run.security.user, securedMaster: run.security.master, ...ledgerWindows(run.ledger), ...run.cloud.measurements };
   for (const [scenario, m] of Object.entries(http)) {
     if (m.errors > 0 || m.non2xx > 0) found.push(`${label} ${scenario}: ${m.errors} errors, ${m.non2xx} non-2xx responses`);
   }
@@ -182,8 +193,16 @@ export function failures(label: string, run: EngineRun | HttpLimitRun): string[]
     if (unexpected > 0 || errors > 0) found.push(`${label} enumeration timing: ${errors} errors, ${unexpected} responses other than 404 {code: 101}`);
     for (const problem of run.cloud.roundTrip.problems ?? []) found.push(`${label} cloud round trip: ${problem}`);
     for (const problem of run.ledger.check.problems ?? []) found.push(`${label} privilege ledger: ${problem}`);
+    if (!run.liveQuery.check.holds) found.push(`${label} LiveQuery: ${(run.liveQuery.check.problems ?? ['the guard failed']).join('; ')}`);
   }
   return found;
+}
+
+function ledgerWindows(ledger: EngineRun['ledger']): Record<string, HttpMeasurement> {
+  const windows: Record<string, HttpMeasurement> = {};
+  ledger.off.forEach((m, i) => (windows[`ledgerOff${i + 1}`] = m));
+  ledger.on.forEach((m, i) => (windows[`ledgerOn${i + 1}`] = m));
+  return windows;
 }
 
 export function settingsReport(settings: BenchSettings): Record<string, unknown> {

@@ -39,6 +39,7 @@ import { runChild } from './child-main.ts';
 import type { HttpCount } from './cloud-check.ts';
 import { measureHashLimit, verifyOnce, type HashLimitRequest } from './hash-limit.ts';
 import { readsSessions, summarize, TRANSACTION_MARK, type SessionLookupPlan, type TracedStatement } from './session-plan.ts';
+import { LIVE_CLASS } from './livequery-model.ts';
 import { CLOUD_CODE_FILE, CLOUD_ENV } from './workload.ts';
 
 interface ParsecChildArgs {
@@ -248,6 +249,8 @@ async function startParsec(args: ParsecChildArgs): Promise<{ parsec: Parsec; por
         redisURL: args.cluster?.redisURL,
         trustProxy: args.cluster?.trustProxy ?? false,
         cloud: CLOUD_CODE_FILE,
+        // The LiveQuery scenario's 1,000 clients all come from 127.0.0.1, 20 to a user (livequery-load.ts).
+        liveQuery: { classNames: [LIVE_CLASS], maxConnectionsPerIp: 5000, maxConnectionsPerUser: 5000, maxSubscriptionsPerConnection: 100, maxMessageBytes: 65536 },
         serverURL: `http://127.0.0.1:${port}/parse`,
       }),
     );

@@ -12,6 +12,12 @@ export interface BenchSettings {
   readonly findLimit: number;
   /** Users signed up before the logins and `/users/me` (each sign-up hashes a password, so not many). */
   readonly users: number;
+  /** The privilege ledger's cost: cycles of off, on, on, off, and the measured seconds of each window. */
+  readonly ledgerCycles: number;
+  readonly ledgerWindowSec: number;
+  /** The LiveQuery scenario: subscribed WebSocket clients, and the writes a second issued to them. */
+  readonly liveQueryClients: number;
+  readonly liveQueryWritesPerSec: readonly number[];
   readonly quick: boolean;
 }
 
@@ -21,6 +27,15 @@ function positiveInt(name: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+/** A comma-separated list of positive integers, e.g. `500,250`. */
+function positiveInts(name: string, fallback: readonly number[]): readonly number[] {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const values = raw.split(',').map(Number);
+  if (values.some((value) => !Number.isInteger(value) || value <= 0)) throw new Error(`${name} must be positive integers separated by commas, got ${JSON.stringify(raw)}`);
+  return values;
 }
 
 const ARGUMENTS = ['--quick', '--cluster'];
@@ -36,6 +51,10 @@ export function readSettings(argv: readonly string[]): BenchSettings {
     seedRows: 10_000,
     findLimit: 100,
     users: 50,
+    ledgerCycles: positiveInt('BENCH_LEDGER_CYCLES', quick ? 2 : 4),
+    ledgerWindowSec: positiveInt('BENCH_LEDGER_WINDOW', quick ? 3 : 5),
+    liveQueryClients: positiveInt('BENCH_LIVEQUERY_CLIENTS', 1000),
+    liveQueryWritesPerSec: positiveInts('BENCH_LIVEQUERY_WRITES', [500, 250]),
     quick,
   };
 }
