@@ -13,6 +13,7 @@ import { callerAccess, type AccessPlan } from '../security/access.ts';
 import { errorFrame, parseClientMessage, ProtocolError, type ConnectMessage, type SubscribeMessage } from './protocol.ts';
 import { prepareSubscription, type Subscription } from './subscription.ts';
 import type { LiveQueryHub } from './hub.ts';
+import { IndexedSubscriptions } from './subscription-index.ts';
 
 /** A client that reads its events slower than they come is disconnected rather than buffered without bound. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -31,7 +32,8 @@ export class LiveConnection {
   installationId: string | undefined;
   /** The user counted against `maxConnectionsPerUser`, released when the socket closes. */
   countedUser: string | undefined;
-  readonly subscriptions = new Map<number, Subscription>();
+  /** By request id; the hub's index of subscriptions by class follows every change of it. */
+  readonly subscriptions: Map<number, Subscription>;
   private queue: Promise<void> = Promise.resolve();
   /**
    * Who each session token in use is, as last resolved: valid while no session was forgotten and no role
@@ -48,7 +50,9 @@ export class LiveConnection {
     private readonly socket: WebSocket,
     readonly ip: string,
     private readonly hub: LiveQueryHub,
-  ) {}
+  ) {
+    this.subscriptions = new IndexedSubscriptions(hub.subscriptions, this);
+  }
 
   get isConnected(): boolean {
     return this.connectAuth !== undefined && !this.closed;

@@ -14,6 +14,7 @@ import type { LiveConnection } from './connection.ts';
 import { decideEvent } from './decide.ts';
 import { deliverEvent } from './deliver.ts';
 import type { Subscription } from './subscription.ts';
+import { SubscriptionIndex } from './subscription-index.ts';
 import { LiveQueryTriggers } from './triggers.ts';
 import { assertQueryable } from '../security/query-fields.ts';
 import type { AccessPlan } from '../security/access.ts';
@@ -58,6 +59,8 @@ function identityKey(auth: AuthContext): string {
 
 export class LiveQueryHub implements ChangeFeed {
   readonly connections = new Set<LiveConnection>();
+  /** The connections subscribed to each class: a change looks at those only. */
+  readonly subscriptions = new SubscriptionIndex();
   /** Counts the session store's forgettings: a connection's resolved identities are reused only within one. */
   sessionsGeneration = 0;
   private readonly perIp = new Map<string, number>();
@@ -194,7 +197,8 @@ export class LiveQueryHub implements ChangeFeed {
   private async subscribersOf(className: string): Promise<Subscriber[]> {
     const subscribers: Subscriber[] = [];
     const resolving = new Map<string, Promise<AuthContext>>();
-    for (const connection of this.connections) {
+    // A copy: a session found ended below removes subscriptions, and with them entries of the index.
+    for (const connection of [...this.subscriptions.connectionsOf(className)]) {
       if (!connection.isConnected) continue;
       for (const subscription of connection.subscriptions.values()) {
         if (subscription.className !== className) continue;
