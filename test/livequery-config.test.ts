@@ -47,6 +47,9 @@ test('liveQuery.port and host: a port of its own, checked like the limits', asyn
   const noHost = await load(JSON.stringify({ classNames: ['Message'], port: 1338 }));
   assert.ok(noHost.ok);
   assert.equal(noHost.config.liveQuery?.host, undefined, 'the REST host is used');
+  const ownRedis = await load(JSON.stringify({ classNames: ['Message'], redisURL: 'redis://cache.internal:6379' }));
+  assert.ok(ownRedis.ok, JSON.stringify(ownRedis));
+  assert.equal(ownRedis.config.liveQuery?.redisURL, 'redis://cache.internal:6379');
   const cases: [string, RegExp][] = [
     ['{"classNames": [], "port": 0}', /port must be a whole number from 1 to 65535, got 0/],
     ['{"classNames": [], "port": 65536}', /port must be a whole number from 1 to 65535/],
@@ -58,6 +61,8 @@ test('liveQuery.port and host: a port of its own, checked like the limits', asyn
     ['{"classNames": [], "port": 1338, "host": 5}', /host must be a string/],
     ['{"classNames": [], "host": "127.0.0.1"}', /host is only used with port/],
     ['{"classNames": [], "prot": 1338}', /"prot" is not one of its fields\. Did you mean "port"\?/],
+    ['{"classNames": [], "redisURL": "http://127.0.0.1:6379"}', /redisURL must be a redis:\/\/ or rediss:\/\/ URL/],
+    ['{"classNames": [], "redisURL": 6379}', /redisURL must be a redis:\/\/ or rediss:\/\/ URL, got 6379/],
     // The REST port (1337 by default) cannot be LiveQuery's own as well.
     ['{"classNames": [], "port": 1337}', /liveQuery\.port \(1337\) is the REST port/],
   ];

@@ -53,7 +53,9 @@ describe('LiveQuery across nodes through Redis (postgres + redis)', { skip: !ena
       PARSEC_LIVE_QUERY: JSON.stringify({ classNames: ['Doc'] }),
     };
     a = await startNode('A', env);
-    b = await startNode('B', env);
+    // B names its Redis as Parse Server does, in liveQuery itself (its rate-limit counters stay in PostgreSQL).
+    const { PARSEC_REDIS_URL: redisURL, ...withoutRedis } = env;
+    b = await startNode('B', { ...withoutRedis, PARSEC_LIVE_QUERY: JSON.stringify({ classNames: ['Doc'], redisURL }) });
     // Watching both paths from outside: what Redis carried, and that PostgreSQL carried nothing.
     listener = new pg.Client({ connectionString: database.uri });
     await listener.connect();

@@ -22,6 +22,11 @@ export interface LiveQueryOptions {
   readonly port?: number;
   /** The interface for `port`; absent: the REST server's `host`. */
   readonly host?: string;
+  /**
+   * Parse's `liveQuery.redisURL`: the Redis whose pub/sub carries changes between nodes (PostgreSQL only),
+   * for LiveQuery alone; absent: the top-level `redisURL`, if any, else PostgreSQL NOTIFY.
+   */
+  readonly redisURL?: string;
 }
 
 export const DEFAULT_LIVE_QUERY_LIMITS = Object.freeze({
@@ -32,7 +37,7 @@ export const DEFAULT_LIVE_QUERY_LIMITS = Object.freeze({
 });
 
 const LIMITS = Object.keys(DEFAULT_LIVE_QUERY_LIMITS) as (keyof typeof DEFAULT_LIVE_QUERY_LIMITS)[];
-const FIELDS = ['classNames', ...LIMITS, 'port', 'host'];
+const FIELDS = ['classNames', ...LIMITS, 'port', 'host', 'redisURL'];
 const CLASS_NAME = /^_?[A-Za-z][A-Za-z0-9_]*$/;
 const shown = (value: unknown): string => JSON.stringify(value) ?? String(value);
 
@@ -78,8 +83,10 @@ function read(value: unknown): Parsed<LiveQueryOptions | false> {
     else limits[name] = limit;
   }
   const place = readPlace(record, problems);
+  const { redisURL } = record;
+  if (redisURL !== undefined && (typeof redisURL !== 'string' || !/^rediss?:\/\/./i.test(redisURL))) problems.push(`redisURL must be a redis:// or rediss:// URL, got ${shown(redisURL)}`);
   if (problems.length > 0) return { ok: false, reason: `is invalid: ${problems.join('; ')}` };
-  return { ok: true, value: Object.freeze({ ...(limits as typeof DEFAULT_LIVE_QUERY_LIMITS), ...place, classNames: Object.freeze([...(classNames as string[])]) }) };
+  return { ok: true, value: Object.freeze({ ...(limits as typeof DEFAULT_LIVE_QUERY_LIMITS), ...place, ...(typeof redisURL === 'string' ? { redisURL } : {}), classNames: Object.freeze([...(classNames as string[])]) }) };
 }
 
-export const liveQuery: ValueType<LiveQueryOptions | false> = jsonOption('{"classNames": [class names], limits…, "port", "host"} or false', false, read, '{"classNames": ["Message"]}, or false');
+export const liveQuery: ValueType<LiveQueryOptions | false> = jsonOption('{"classNames": [class names], limits…, "port", "host", "redisURL"} or false', false, read, '{"classNames": ["Message"]}, or false');

@@ -370,7 +370,7 @@ export const OPTIONS: { readonly [K in OptionName]: OptionSpec<OptionValues[K]> 
     defaultText: 'off',
     env: 'PARSEC_LIVE_QUERY',
     nullIsValue: true,
-    help: 'LiveQuery for `classNames`, on the REST port, or with `port` (and `host`, default: host) on that port only (Parse: liveQueryServerOptions.port); limits maxConnectionsPerIp (100), maxConnectionsPerUser (20), maxSubscriptionsPerConnection (100) and maxMessageBytes (65536); every event is decided with the rules of a find by the subscriber. JSON in the variable.',
+    help: 'LiveQuery for `classNames`, on the REST port, or with `port` (and `host`, default: host) on that port only (Parse: liveQueryServerOptions.port); limits maxConnectionsPerIp (100), maxConnectionsPerUser (20), maxSubscriptionsPerConnection (100) and maxMessageBytes (65536); redisURL (as in Parse) for the fan-out between nodes through Redis pub/sub (default: the top-level redisURL, else PostgreSQL NOTIFY); every event is decided with the rules of a find by the subscriber. JSON in the variable.',
   },
   databasePoolSize: {
     type: types.integer(1, ANY),

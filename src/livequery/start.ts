@@ -28,10 +28,12 @@ export async function startLiveQuery(hub: LiveQueryHub, services: Services, serv
   sessions.onForget(() => hub.sessionsChanged());
   if (driver.kind === 'postgres') {
     const deliver = (change: RowChange) => hub.publish(change);
+    // Parse's liveQuery.redisURL first: LiveQuery may have a Redis of its own.
+    const redisURL = hub.options.redisURL ?? config.redisURL;
     hub.fanout =
-      config.redisURL === undefined
+      redisURL === undefined
         ? await PostgresFanout.open(config.databaseURI, driver, deliver, () => services.log)
-        : await RedisFanout.open(config.redisURL, config.appId, deliver, () => services.log);
+        : await RedisFanout.open(redisURL, config.appId, deliver, () => services.log);
   }
   const detach = await serve(hub, server, config);
   return async () => {
