@@ -1,8 +1,9 @@
 /**
  * CPU time read from Linux's /proc, for costs that a throughput ratio alone would blur on a shared machine:
  * the whole machine's busy time, and the PostgreSQL server's (every process named `postgres`: backends,
- * WAL writer, checkpointer; a short-lived autovacuum worker that exits between two readings is only in the
- * machine's figure). Elsewhere (no /proc) every reading is undefined and the report says "not measured".
+ * WAL writer, checkpointer; a process that exits between two readings, such as an autovacuum worker, is
+ * only in the machine's figure for that stretch). Elsewhere (no /proc) every reading is undefined, and the
+ * report leaves the figure out.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 
@@ -22,15 +23,17 @@ export function machineBusyMicros(): number | undefined {
   }
 }
 
-/** CPU time (user + system) of the local PostgreSQL server's processes that are alive now, in microseconds. */
-export function postgresMicros(): number | undefined {
+/** CPU time (user + system) used so far by each live process of the local PostgreSQL server, in microseconds, by pid. */
+export type PostgresSample = ReadonlyMap<string, number>;
+
+export function postgresSample(): PostgresSample | undefined {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
     return undefined;
   }
-  let total = 0;
+  const sample = new Map<string, number>();
   for (const pid of entries) {
     if (!/^\d+$/.test(pid)) continue;
     try {
@@ -39,10 +42,21 @@ export function postgresMicros(): number | undefined {
       if (stat.slice(stat.indexOf('(') + 1, end) !== 'postgres') continue;
       // After the command name: state is field 3, utime field 14 and stime field 15 (1-based).
       const fields = stat.slice(end + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) * MICROS_PER_TICK;
+      sample.set(pid, (Number(fields[11]) + Number(fields[12])) * MICROS_PER_TICK);
     } catch {
       // The process ended while we read: its time is gone with it.
     }
   }
+  return sample;
+}
+
+/**
+ * The PostgreSQL server's CPU between two samples: each process's growth, a process started in between
+ * counted whole. One that ended in between took its last stretch with it (never a negative share).
+ */
+export function postgresMicrosBetween(before: PostgresSample | undefined, after: PostgresSample | undefined): number | undefined {
+  if (before === undefined || after === undefined) return undefined;
+  let total = 0;
+  for (const [pid, micros] of after) total += Math.max(0, micros - (before.get(pid) ?? 0));
   return total;
 }

@@ -12,7 +12,7 @@
  * `_PrivilegeLedger`, and none while it was off, so "on" cannot look cheap by not writing.
  */
 import type { ServerChild } from './child.ts';
-import { machineBusyMicros, postgresMicros } from './cpu-sample.ts';
+import { machineBusyMicros, postgresMicrosBetween, postgresSample } from './cpu-sample.ts';
 import type { HttpMeasurement } from './http-load.ts';
 import { progress } from './progress.ts';
 
@@ -73,14 +73,14 @@ export async function measureLedger(
     await child.command('ledger', { on });
     const before = await child.command<number>('ledgerRecords');
     const parsecBefore = (await child.stats()).cpuMicros;
-    const postgresBefore = options.postgres ? postgresMicros() : undefined;
+    const postgresBefore = options.postgres ? postgresSample() : undefined;
     const machineBefore = machineBusyMicros();
     await child.command('requestCountStart');
     const measured = await measure();
     // Waits until every request received has been answered (autocannon abandons those in flight at the end).
     const requests = await child.command<number>('requestCountStop');
     const parsecMicros = (await child.stats()).cpuMicros - parsecBefore;
-    const postgres = difference(options.postgres ? postgresMicros() : undefined, postgresBefore);
+    const postgres = postgresMicrosBetween(postgresBefore, options.postgres ? postgresSample() : undefined);
     const machine = difference(machineBusyMicros(), machineBefore);
     // After the CPU readings: the flush writes what "on" buffered, and is charged to no window (the guard's
     // count(*) would be charged to whichever came last).

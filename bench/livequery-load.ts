@@ -14,7 +14,7 @@
 import { WebSocket } from 'ws';
 import { APP_ID, REST_KEY } from '../test/helpers/server.ts';
 import type { ServerChild } from './child.ts';
-import { postgresMicros } from './cpu-sample.ts';
+import { postgresMicrosBetween, postgresSample } from './cpu-sample.ts';
 import { LatencyRecorder, round } from './latency.ts';
 import {
   bodyOf,
@@ -370,13 +370,12 @@ async function pass(label: string, child: ServerChild, scenario: Scenario, rate:
   await writeAtRate(scenario, rate, settings.warmupSec);
   scenario.phase = 'measure';
   const parsecBefore = (await child.stats()).cpuMicros;
-  const postgresBefore = settings.postgres ? postgresMicros() : undefined;
+  const postgresBefore = settings.postgres ? postgresSample() : undefined;
   const started = performance.now();
   await writeAtRate(scenario, rate, settings.durationSec);
   const seconds = (performance.now() - started) / 1000;
   const parsecMicros = (await child.stats()).cpuMicros - parsecBefore;
-  const postgresAfter = settings.postgres ? postgresMicros() : undefined;
-  const postgresUsed = postgresBefore === undefined || postgresAfter === undefined ? undefined : postgresAfter - postgresBefore;
+  const postgresUsed = postgresMicrosBetween(postgresBefore, settings.postgres ? postgresSample() : undefined);
   const { deliveredInWindow, writesInWindow } = scenario;
   scenario.phase = 'drain';
   await drain(scenario);
