@@ -125,9 +125,9 @@ export async function benchEngine(
     const drain = async (): Promise<void> => {
       await child.command('drain');
     };
-    const measure = async (scenario: HttpScenario, windowSettings = settings): Promise<HttpMeasurement> => {
+    const measure = async (scenario: HttpScenario, windowSettings = settings, rate?: number): Promise<HttpMeasurement> => {
       progress(`${engine}: Parsec ${scenario}`);
-      const measured = await measureHttp(scenario, input, windowSettings, scenario === 'login' ? drain : undefined);
+      const measured = await measureHttp(scenario, input, windowSettings, scenario === 'login' ? drain : undefined, rate);
       if (scenario === 'login') await drain();
       return measured;
     };
@@ -138,7 +138,7 @@ export async function benchEngine(
     security = { user: await measure('securedUser'), master: await measure('securedMaster'), check: securedCheck };
     // Cycles of off, on, on, off (see ledger-check.ts); before the creates, like the plain gets.
     const ledgerWindow = { ...settings, durationSec: settings.ledgerWindowSec };
-    ledger = await measureLedger(engine, child, () => measure('masterGet', ledgerWindow), { cycles: settings.ledgerCycles, postgres: engine === 'postgres' });
+    ledger = await measureLedger(engine, child, (pace) => (pace === undefined ? measure('masterGet', ledgerWindow) : measure('masterGet', { ...ledgerWindow, connections: pace.connections }, pace.rate)), { cycles: settings.ledgerCycles, postgres: engine === 'postgres' });
     for (const problem of ledger.check.problems ?? []) progress(`FAILURE ${engine}: the privilege ledger: ${problem}`);
     const create = await measure('create');
     // The creates grew BenchItem: statistics as a server up for a while would have them (see serve-parsec.ts).

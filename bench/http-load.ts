@@ -150,6 +150,8 @@ interface RunOptions {
   /** Measured seconds, unless `amount` is given: then exactly that many requests, spread over the connections. */
   readonly durationSec: number;
   readonly amount?: number;
+  /** Requests a second from all connections together (open loop); absent: as fast as answers come. */
+  readonly overallRate?: number;
   readonly timeoutSec: number;
   readonly requests: autocannon.Request[];
 }
@@ -163,6 +165,7 @@ function run(origin: string, options: RunOptions, onResponse: (statusCode: numbe
         connections: options.connections,
         duration: options.durationSec,
         ...(options.amount === undefined ? {} : { amount: options.amount }),
+        ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }),
         timeout: options.timeoutSec,
         headers: { ...CLIENT_HEADERS },
         requests: options.requests,
@@ -187,9 +190,16 @@ export async function measureHttp(
   input: ScenarioInput,
   settings: BenchSettings,
   settle?: () => Promise<void>,
+  overallRate?: number,
 ): Promise<HttpMeasurement> {
   const timeoutSec = scenario === 'login' ? HASHING_TIMEOUT_SEC : TIMEOUT_SEC;
-  const options = (durationSec: number): RunOptions => ({ connections: settings.connections, durationSec, timeoutSec, requests: [requestFor(scenario, input)] });
+  const options = (durationSec: number): RunOptions => ({
+    connections: settings.connections,
+    durationSec,
+    timeoutSec,
+    requests: [requestFor(scenario, input)],
+    ...(overallRate === undefined ? {} : { overallRate }),
+  });
   const warmup = await run(input.origin, options(settings.warmupSec), () => undefined);
   await settle?.();
   const latency = new LatencyRecorder();

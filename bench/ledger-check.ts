@@ -6,7 +6,8 @@
  * 10 % with nothing changed, and it drifts over a run; a cycle weighs a drift on both states alike, and
  * several short cycles average out what one long window each would leave to chance. Reported beside the
  * ratio: the CPU each request cost in each state (Parsec's process, the local PostgreSQL server's, the
- * whole machine's), the cost itself rather than its shadow on throughput.
+ * whole machine's), the cost itself rather than its shadow on throughput. Then one more cycle at a quarter of
+ * the "off" throughput, for the latency of a request with and without its record when the machine has room.
  *
  * The correctness guard: every request the server received while the ledger was on left exactly one row in
  * `_PrivilegeLedger`, and none while it was off, so "on" cannot look cheap by not writing.
@@ -41,6 +42,12 @@ export interface LedgerRun {
   /** The windows of each state, in the order measured. */
   readonly off: readonly HttpMeasurement[];
   readonly on: readonly HttpMeasurement[];
+  /**
+   * The question the issue asks of one request — is it slower for being recorded? — asked where it can be
+   * answered: at a fixed rate (a quarter of the "off" throughput), off, on, on, off, so the latency of a request is
+   * not the queue of a saturated machine.
+   */
+  readonly paced: { readonly requestsPerSec: number; readonly off: readonly HttpMeasurement[]; readonly on: readonly HttpMeasurement[] };
   readonly cpuOff: CpuPerRequest;
   readonly cpuOn: CpuPerRequest;
   readonly check: LedgerCheck;
@@ -58,25 +65,40 @@ interface Window {
 const difference = (after: number | undefined, before: number | undefined): number | undefined =>
   after === undefined || before === undefined ? undefined : after - before;
 
+/** The paced windows' rate, as a share of the mean "off" throughput. */
+const PACED_SHARE = 0.25;
 /**
- * `measure` runs the master get under load (warm-up and measured window) and returns the measurement;
+ * Connections of the paced windows: few, because autocannon paces each connection on its own timer and 32
+ * of them fire together, making bursts that queue (p50 about 5 ms at a quarter of capacity, off and on).
+ */
+const PACED_CONNECTIONS = 4;
+
+/** A paced window: `rate` requests a second in all over `connections`. */
+export interface Pace {
+  readonly rate: number;
+  readonly connections: number;
+}
+
+/**
+ * `measure` runs the master get under load (warm-up and measured window; paced when given, else as fast as
+ * it is answered) and returns the measurement;
  * `cycles` of off, on, on, off; `postgres`: whether a local PostgreSQL server serves Parsec (its CPU is read).
  */
 export async function measureLedger(
   label: string,
   child: ServerChild,
-  measure: () => Promise<HttpMeasurement>,
+  measure: (pace?: Pace) => Promise<HttpMeasurement>,
   options: { readonly cycles: number; readonly postgres: boolean },
 ): Promise<LedgerRun> {
-  const window = async (on: boolean): Promise<Window> => {
-    progress(`${label}: the privilege ledger ${on ? 'on' : 'off'}`);
+  const window = async (on: boolean, rate?: number): Promise<Window> => {
+    progress(`${label}: the privilege ledger ${on ? 'on' : 'off'}${rate === undefined ? '' : ` at ${rate} requests/s`}`);
     await child.command('ledger', { on });
     const before = await child.command<number>('ledgerRecords');
     const parsecBefore = (await child.stats()).cpuMicros;
     const postgresBefore = options.postgres ? postgresSample() : undefined;
     const machineBefore = machineBusyMicros();
     await child.command('requestCountStart');
-    const measured = await measure();
+    const measured = await measure(rate === undefined ? undefined : { rate, connections: PACED_CONNECTIONS });
     // Waits until every request received has been answered (autocannon abandons those in flight at the end).
     const requests = await child.command<number>('requestCountStop');
     const parsecMicros = (await child.stats()).cpuMicros - parsecBefore;
@@ -94,14 +116,20 @@ export async function measureLedger(
     onWindows.push(await window(true), await window(true));
     offWindows.push(await window(false));
   }
+  const pacedRate = Math.max(1, Math.round((offWindows.reduce((sum, w) => sum + w.measured.requestsPerSec, 0) / offWindows.length) * PACED_SHARE));
+  const paced = [await window(false, pacedRate), await window(true, pacedRate), await window(true, pacedRate), await window(false, pacedRate)];
+  const pacedOff = [paced[0], paced[3]].filter((w): w is Window => w !== undefined);
+  const pacedOn = [paced[1], paced[2]].filter((w): w is Window => w !== undefined);
+  const guarded = { off: [...offWindows, ...pacedOff], on: [...onWindows, ...pacedOn] };
   const problems: string[] = [];
-  const [requestsOff, recordsOff, requestsOn, recordsOn] = [sum(offWindows, 'requests'), sum(offWindows, 'records'), sum(onWindows, 'requests'), sum(onWindows, 'records')];
+  const [requestsOff, recordsOff, requestsOn, recordsOn] = [sum(guarded.off, 'requests'), sum(guarded.off, 'records'), sum(guarded.on, 'requests'), sum(guarded.on, 'records')];
   if (recordsOff !== 0) problems.push(`the ledger was off, yet ${recordsOff} record(s) were written`);
   if (recordsOn !== requestsOn) problems.push(`${requestsOn} master-key requests were received with the ledger on, but ${recordsOn} record(s) were written`);
   const check: LedgerCheck = { requestsOff, requestsOn, recordsOff, recordsOn, holds: problems.length === 0, ...(problems.length > 0 ? { problems } : {}) };
   return {
     off: offWindows.map((w) => w.measured),
     on: onWindows.map((w) => w.measured),
+    paced: { requestsPerSec: pacedRate, off: pacedOff.map((w) => w.measured), on: pacedOn.map((w) => w.measured) },
     cpuOff: cpuPerRequest(offWindows),
     cpuOn: cpuPerRequest(onWindows),
     check,

@@ -41,7 +41,7 @@ function startWatchdog(settings: BenchSettings, cluster: ClusterSettings | undef
   // (sessions, then a quarter as many role and CLP changes): a second each is several times what one takes
   // (a login's hash and a few requests), and a kind of change stops after 3 problems of `refusalLimitMs`.
   const measurements = cluster === undefined ? 7 + 2 * 19 : 4 * CLUSTER_SCENARIOS.length;
-  const ledgerSec = cluster === undefined ? 2 * 4 * settings.ledgerCycles * (settings.warmupSec + settings.ledgerWindowSec + 5) : 0;
+  const ledgerSec = cluster === undefined ? 2 * 4 * (settings.ledgerCycles + 1) * (settings.warmupSec + settings.ledgerWindowSec + 5) : 0;
   const trialsSec = cluster === undefined ? 0 : 1.5 * cluster.revocations + 3 * 3 * (cluster.refusalLimitMs / 1000);
   const limitMs = (measurements * (settings.warmupSec + settings.durationSec + 5) + ledgerSec + trialsSec + 600) * 1000;
   setTimeout(() => {
