@@ -164,11 +164,15 @@ export class PrivilegeLedger {
   }
 }
 
+const NEEDS_ESCAPE = /[\\"]/;
+const ESCAPED = /[\\"]/g;
+
 /** One element of a PostgreSQL array literal: NULL, a number, or a quoted string with `\` and `"` escaped. */
 function arrayElement(value: string | number | null): string {
   if (value === null) return 'NULL';
   if (typeof value === 'number') return String(value);
-  return `"${value.replace(/[\\"]/g, '\\$&')}"`;
+  // Most values (kinds, addresses, routes, class names) hold neither character: no replace for them.
+  return NEEDS_ESCAPE.test(value) ? `"${value.replace(ESCAPED, '\\$&')}"` : `"${value}"`;
 }
 
 /**
