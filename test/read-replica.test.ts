@@ -6,7 +6,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '../src/config/load.ts';
@@ -162,50 +161,6 @@ async function whilePaused(replay: Replay, work: () => Promise<void>): Promise<v
   } finally {
     await replay.resume();
   }
-}
-
-/**
- * A TCP pass-through that can hold every byte (a network that stops delivering without closing anything),
- * then deliver them all again: connections stay open and nothing errors, reads simply wait.
- */
-async function startFreezableProxy(host: string, port: number): Promise<{ readonly port: number; freeze(): void; thaw(): void; close(): Promise<void> }> {
-  let frozen = false;
-  const held: (() => void)[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(port, host);
-    sockets.add(client).add(upstream);
-    const drop = (): void => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-    const forward = (to: net.Socket) => (chunk: Buffer): void => {
-      if (frozen) held.push(() => to.write(chunk));
-      else to.write(chunk);
-    };
-    client.on('data', forward(upstream));
-    upstream.on('data', forward(client));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return {
-    port: typeof address === 'object' && address !== null ? address.port : 0,
-    freeze() {
-      frozen = true;
-    },
-    thaw() {
-      frozen = false;
-      for (const deliver of held.splice(0)) deliver();
-    },
-    close() {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 const master: RequestOptions = { master: true };
@@ -505,7 +460,7 @@ describe('read replica: lag bound and outages', { skip: PRIMARY === undefined ||
 
   test('a replica that stops answering without closing anything: reads waiting on it are answered by the primary', async () => {
     const replicaUrl = new URL(REPLICA ?? '');
-    const proxy = await startFreezableProxy(replicaUrl.hostname, Number(replicaUrl.port || 5432));
+    const proxy = await startTcpProxy(replicaUrl.hostname, Number(replicaUrl.port || 5432));
     const proxied = new URL(replicaUriFor(database.uri));
     proxied.port = String(proxy.port);
     const node = await startNode(database.uri, { readReplicaURI: proxied.toString() });

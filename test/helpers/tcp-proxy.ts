@@ -1,8 +1,8 @@
 import net from 'node:net';
 
 /**
- * A TCP pass-through the cluster test puts between the nodes and PostgreSQL (or Redis), so it can take the
- * service away for a while and give it back, as a network partition or a database restart would, without
+ * A TCP pass-through the multi-node tests put between the nodes and PostgreSQL (or Redis), so they can take
+ * the service away for a while and give it back, as a network partition or a database restart would, without
  * touching the real server other tests use.
  */
 export interface TcpProxy {
@@ -10,12 +10,18 @@ export interface TcpProxy {
   /** Drops every open connection and refuses new ones until `restore`. */
   cut(): void;
   restore(): void;
+  /** Holds every byte (a network that stops delivering without closing anything) until `thaw`. */
+  freeze(): void;
+  /** Delivers what was held, in order, and passes bytes through again. */
+  thaw(): void;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   let down = false;
+  let frozen = false;
+  const held: (() => void)[] = [];
   const server = net.createServer((client) => {
     if (down) {
       client.destroy();
@@ -32,8 +38,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     };
     client.on('error', drop).on('close', drop);
     upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    const forward = (to: net.Socket) => (chunk: Buffer): void => {
+      if (frozen) held.push(() => to.write(chunk));
+      else to.write(chunk);
+    };
+    client.on('data', forward(upstream));
+    upstream.on('data', forward(client));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
@@ -48,6 +58,13 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     cut,
     restore() {
       down = false;
+    },
+    freeze() {
+      frozen = true;
+    },
+    thaw() {
+      frozen = false;
+      for (const deliver of held.splice(0)) deliver();
     },
     close() {
       cut();
