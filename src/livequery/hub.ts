@@ -14,6 +14,7 @@ import type { LiveConnection } from './connection.ts';
 import { decideEvent } from './decide.ts';
 import { deliverEvent } from './deliver.ts';
 import type { Subscription } from './subscription.ts';
+import { ConcurrencyLimit } from '../async/concurrency-limit.ts';
 import { SubscriptionIndex } from './subscription-index.ts';
 import { LiveQueryTriggers } from './triggers.ts';
 import { assertQueryable } from '../security/query-fields.ts';
@@ -142,7 +143,7 @@ export class LiveQueryHub implements ChangeFeed {
    */
   publish(change: RowChange): void {
     // Settled into a value at once: a failure waiting behind slower deliveries is never an unhandled rejection.
-    const prepared = this.bounded(() => this.prepare(change)).then(
+    const prepared = this.evaluations.run(() => this.prepare(change)).then(
       (ready) => ({ ready }),
       (error: unknown) => ({ error }),
     );
@@ -157,19 +158,8 @@ export class LiveQueryHub implements ChangeFeed {
     });
   }
 
-  private evaluating = 0;
-  private readonly waitingToEvaluate: (() => void)[] = [];
-
-  private async bounded<T>(work: () => Promise<T>): Promise<T> {
-    while (this.evaluating >= MAX_CONCURRENT_EVALUATIONS) await new Promise<void>((resolve) => this.waitingToEvaluate.push(resolve));
-    this.evaluating += 1;
-    try {
-      return await work();
-    } finally {
-      this.evaluating -= 1;
-      this.waitingToEvaluate.shift()?.();
-    }
-  }
+  /** Bounds the evaluations running at once (MAX_CONCURRENT_EVALUATIONS). */
+  private readonly evaluations = new ConcurrencyLimit(MAX_CONCURRENT_EVALUATIONS);
 
   /** Resolves once every change published so far has been dispatched (tests, shutdown). */
   idle(): Promise<void> {
