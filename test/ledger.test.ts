@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { LEDGER_COLUMNS, LedgerBatch } from '../src/security/ledger-batch.ts';
+import type { LedgerEntry } from '../src/security/ledger.ts';
 import { call, query } from './helpers/http.ts';
 import { engines, startTestServer, type TestServer } from './helpers/server.ts';
 
@@ -133,15 +135,64 @@ for (const engine of engines()) {
       assert.ok(String(third) > String(first) && String(third) > String(second), `${first} ${second} ${third}`);
     });
 
-    test('what a record quotes is stored as sent: quotes and backslashes in an id survive the batch encoding', async () => {
+    test('what a record quotes is stored as sent: quotes, backslashes, tabs and line breaks survive the encoding', async () => {
       const since = await mark();
-      const odd = 'a"b\\c,{d}';
+      const odd = 'a"b\\c,{d}\t\n\r\\N é😀';
       const missing = await call(server.url, `/classes/LedgerNote/${encodeURIComponent(odd)}`, { master: true });
       assert.equal(missing.body.code, 101);
       const records = (await recordsSince(since)).filter((record) => record.className === 'LedgerNote' && record.operation === 'get');
       assert.equal(records.length, 1, JSON.stringify(records));
       assert.deepEqual(records[0]?.objectIds, [odd]);
       assert.equal(records[0]?.status, 404);
+    });
+
+    test('a batch spans buffers: long and odd values, every record stored once with its own time', async () => {
+      const { driver } = server.parsec.services;
+      await driver.query('CREATE TABLE "LedgerCopyProbe" (LIKE "_PrivilegeLedger" INCLUDING ALL)');
+      const batch = new LedgerBatch();
+      const entries: LedgerEntry[] = Array.from({ length: 1500 }, (_, i) => ({
+        keyKind: 'escalation',
+        ip: i % 2 === 0 ? '127.0.0.1' : '::1',
+        method: 'POST',
+        // Some longer than a whole buffer (64 KB), some of characters three bytes long in UTF-8.
+        path: i % 500 === 7 ? `/functions/${'€'.repeat(30_000)}` : `/functions/f${i}`,
+        origin: i % 3 === 0 ? undefined : `trigger:beforeSave\t${i}\\`,
+        onBehalfOf: i % 5 === 0 ? 'anonymous' : `user${i}`,
+        className: undefined,
+        operation: `function:f${i}`,
+        objectIds: Array.from({ length: i % 30 }, (_, k) => `id"${k}\\`),
+        status: i % 7 === 0 ? 400 : 200,
+      }));
+      const start = Date.parse('2026-01-02T03:04:05.000Z');
+      entries.forEach((entry, i) => batch.add(entry, start + i));
+      assert.equal(await driver.copyIn('LedgerCopyProbe', LEDGER_COLUMNS, batch.data()), entries.length);
+      const { rows } = await driver.query<Record<string, any>>('SELECT * FROM "LedgerCopyProbe" ORDER BY "objectId"');
+      assert.equal(rows.length, entries.length);
+      rows.forEach((row, i) => {
+        const entry = entries[i] as LedgerEntry;
+        assert.equal(row.createdAt.toISOString(), new Date(start + i).toISOString());
+        assert.deepEqual([row.keyKind, row.ip, row.method, row.path, row.origin, row.onBehalfOf, row.className, row.operation, row.status], [entry.keyKind, entry.ip, entry.method, entry.path, entry.origin ?? null, entry.onBehalfOf, null, entry.operation, entry.status]);
+        assert.deepEqual(row.objectIds, entry.objectIds.slice(0, 20));
+        assert.deepEqual([row._rperm, row._wperm], [[], []]);
+      });
+      await driver.query('DROP TABLE "LedgerCopyProbe"');
+    });
+
+    test('a batch the database refuses for its content is dropped and logged, never retried, and holds nothing back', async () => {
+      const { driver, ledger } = server.parsec.services;
+      const since = await mark();
+      // A rule the next record breaks: the COPY fails with an integrity violation (23514), as it would again.
+      await driver.query(`ALTER TABLE "_PrivilegeLedger" ADD CONSTRAINT "no_poison" CHECK ("path" NOT LIKE '%poison%') NOT VALID`);
+      try {
+        assert.equal((await call(server.url, '/classes/LedgerNote/poison', { master: true })).status, 404);
+        await ledger.flush();
+      } finally {
+        await driver.query('ALTER TABLE "_PrivilegeLedger" DROP CONSTRAINT "no_poison"');
+      }
+      assert.equal((await call(server.url, '/classes/LedgerNote/after', { master: true })).status, 404);
+      const paths = (await recordsSince(since)).map((record) => String(record.path));
+      assert.equal(paths.length, 1, JSON.stringify(paths));
+      assert.ok(paths[0]?.endsWith('/classes/LedgerNote/after'), JSON.stringify(paths));
     });
   });
 }

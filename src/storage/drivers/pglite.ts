@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Driver, QueryResult, SqlExecutor } from '../driver.ts';
+import { ident } from '../sql/params.ts';
 import { lockDirectory } from './directory-lock.ts';
 
 const WRITES = /^\s*(INSERT|UPDATE|DELETE|CREATE|ALTER|DROP)\b/i;
@@ -36,6 +37,12 @@ export async function openPGlite(dataDir: string | undefined, statementTimeoutMs
     transaction: (work) => db.transaction((tx) => work(wrap(tx))),
     afterCommit(callback) {
       callback();
+    },
+    async copyIn(table, columns, data) {
+      changed = true;
+      // PGlite reads COPY's input from the query's blob, named by this pseudo file.
+      const result = await db.query(`COPY ${ident(table)} (${columns.map(ident).join(', ')}) FROM '/dev/blob'`, [], { blob: new Blob([...data]) });
+      return result.affectedRows ?? 0;
     },
     async maintain(level = 'vacuum') {
       if (level === 'analyze' && !changed) return;
