@@ -2,7 +2,7 @@ import { ServerChild } from './child.ts';
 import { probeCloudRoundTrip, type CloudRoundTrip } from './cloud-check.ts';
 import { measureDb, type DbInput, type DbMeasurement, type DbScenario, type Executor } from './db-limit.ts';
 import type { HashLimit, HashLimitRequest } from './hash-limit.ts';
-import { measureEnumeration, measureHttp, type EnumerationTiming, type HttpMeasurement, type HttpScenario, type ScenarioInput } from './http-load.ts';
+import { measureEnumeration, measureHttp, startHttpLoad, type EnumerationTiming, type HttpMeasurement, type HttpScenario, type ScenarioInput } from './http-load.ts';
 import { measureLedger, type LedgerRun } from './ledger-check.ts';
 import { measureLiveQuery, type LiveQueryRun } from './livequery-load.ts';
 import { progress } from './progress.ts';
@@ -137,8 +137,14 @@ export async function benchEngine(
     // Back to back, so the ratio compares the two under the same conditions.
     security = { user: await measure('securedUser'), master: await measure('securedMaster'), check: securedCheck };
     // Cycles of off, on, on, off (see ledger-check.ts); before the creates, like the plain gets.
-    const ledgerWindow = { ...settings, durationSec: settings.ledgerWindowSec };
-    ledger = await measureLedger(engine, child, (pace) => (pace === undefined ? measure('masterGet', ledgerWindow) : measure('masterGet', { ...ledgerWindow, connections: pace.connections }, pace.rate)), { cycles: settings.ledgerCycles, postgres: engine === 'postgres' });
+    const pacedWindow = { ...settings, durationSec: settings.ledgerWindowSec };
+    ledger = await measureLedger(
+      engine,
+      child,
+      () => startHttpLoad('masterGet', input, settings.connections),
+      (pace) => measure('masterGet', { ...pacedWindow, connections: pace.connections }, pace.rate),
+      { cycles: settings.ledgerCycles, intervalSec: settings.ledgerIntervalSec, warmupSec: settings.warmupSec, connections: settings.connections, postgres: engine === 'postgres' },
+    );
     for (const problem of ledger.check.problems ?? []) progress(`FAILURE ${engine}: the privilege ledger: ${problem}`);
     const create = await measure('create');
     // The creates grew BenchItem: statistics as a server up for a while would have them (see serve-parsec.ts).

@@ -221,6 +221,33 @@ function summarize(latency: LatencyRecorder, result: autocannon.Result, warmup: 
   };
 }
 
+/** Load that runs until `stop` (as fast as answers come), for measurements that read the server's own counters meanwhile. */
+export interface RunningLoad {
+  /** Ends the load; resolves to its connection errors and timeouts, and its non-2xx responses. */
+  stop(): Promise<{ readonly errors: number; readonly non2xx: number }>;
+}
+
+export function startHttpLoad(scenario: HttpScenario, input: ScenarioInput, connections: number): RunningLoad {
+  let instance: autocannon.Instance | undefined;
+  const finished = new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
+      // An hour: the caller stops it long before.
+      { url: input.origin, connections, duration: 3600, timeout: TIMEOUT_SEC, headers: { ...CLIENT_HEADERS }, requests: [requestFor(scenario, input)] },
+      (error: unknown, result) => {
+        if (error !== null && error !== undefined) reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
+        else resolve(result);
+      },
+    );
+  });
+  return {
+    async stop() {
+      instance?.stop();
+      const result = await finished;
+      return { errors: result.errors, non2xx: result.non2xx };
+    },
+  };
+}
+
 /** One load spread over several servers: each server's share, and the whole. */
 export interface SpreadMeasurement {
   /** Requests/s, responses, errors and non-2xx summed over the servers; p50/p99 over every response. */

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { DbMeasurement, DbScenario } from './db-limit.ts';
 import type { CloudRoundTrip } from './cloud-check.ts';
 import { CLUSTER_SCENARIOS, type ClusterRun, type ClusterScenario, type RateLimitCounters, type WindowCpu } from './cluster.ts';
-import type { CpuPerRequest, LedgerCheck } from './ledger-check.ts';
+import type { CpuPerRequest, LedgerCheck, SwitchedInterval } from './ledger-check.ts';
 import type { LiveQueryRun } from './livequery-load.ts';
 import type { Engine, EngineRun, HttpLimitRun, LimitScenario } from './engine.ts';
 import type { HashLimit } from './hash-limit.ts';
@@ -51,19 +51,34 @@ export interface CloudReport extends Record<CloudFunction, CloudEntry> {
   readonly roundTrip: CloudRoundTrip;
 }
 
-/** The privilege ledger's cost: one and the same master-key get with the ledger off and on (cycles of off, on, on, off). */
+/**
+ * The privilege ledger's cost: one and the same master-key get with the ledger off and on, as one load
+ * switched every `intervalSec` in cycles of off, on, on, off (see ledger-check.ts).
+ */
 export interface LedgerEntry {
-  readonly off: readonly HttpMeasurement[];
-  readonly on: readonly HttpMeasurement[];
-  /** Mean requests/s on ÷ mean requests/s off (all windows): 1.0 means recording costs the request nothing. */
+  readonly intervalSec: number;
+  /** Requests/s of each interval in each state, in the order measured. */
+  readonly offRequestsPerSec: readonly number[];
+  readonly onRequestsPerSec: readonly number[];
+  /** Requests/s over all "on" intervals ÷ over all "off" intervals: 1.0 means recording costs the request nothing. */
   readonly onVsOff: number;
-  /** Each cycle's own ratio (its two "on" windows ÷ its two "off" windows): how far one cycle alone can be off. */
+  /** Each cycle's own ratio (its two "on" intervals ÷ its two "off" ones): how far one cycle alone can be off. */
   readonly cycleRatios: readonly number[];
-  /** At a fixed rate with room to spare: latency off and on (p50/p99, mean of the two windows each) and their ratios. */
-  readonly paced: { readonly requestsPerSec: number; readonly off: { readonly p50Ms: number; readonly p99Ms: number }; readonly on: { readonly p50Ms: number; readonly p99Ms: number }; readonly p50OnVsOff: number; readonly p99OnVsOff: number };
   /** CPU per request in each state (µs): the cost itself; the difference is what one record costs. */
   readonly cpuOff: CpuPerRequest;
   readonly cpuOn: CpuPerRequest;
+  /** Machine CPU per request off ÷ on: the same question asked of the cost rather than of throughput. */
+  readonly machineCpuOffVsOn: number | undefined;
+  /** At a fixed rate with room to spare: latency off and on (p50/p99, mean of the two windows each) and their ratios, and CPU per request. */
+  readonly paced: {
+    readonly requestsPerSec: number;
+    readonly off: { readonly p50Ms: number; readonly p99Ms: number };
+    readonly on: { readonly p50Ms: number; readonly p99Ms: number };
+    readonly p50OnVsOff: number;
+    readonly p99OnVsOff: number;
+    readonly cpuOff: CpuPerRequest;
+    readonly cpuOn: CpuPerRequest;
+  };
   /** The issue's: recording must not slow the request it describes by more than a few percent (≥ 0.95). */
   readonly target: Target;
   /** Every master request received while on left one row, none while off; `holds: false` fails the run. */
@@ -138,19 +153,46 @@ function cloudReport(run: EngineRun, http: HttpLimitRun): CloudReport {
 }
 
 function ledgerReport(run: EngineRun): LedgerEntry {
-  const { off, on, cpuOff, cpuOn, check } = run.ledger;
+  const { switched, cpuOff, cpuOn, check } = run.ledger;
   const latency = (windows: readonly HttpMeasurement[]) => ({
     p50Ms: Math.round((windows.reduce((sum, w) => sum + w.p50Ms, 0) / Math.max(1, windows.length)) * 100) / 100,
     p99Ms: Math.round((windows.reduce((sum, w) => sum + w.p99Ms, 0) / Math.max(1, windows.length)) * 100) / 100,
   });
   const pacedOff = latency(run.ledger.paced.off);
   const pacedOn = latency(run.ledger.paced.on);
-  const paced = { requestsPerSec: run.ledger.paced.requestsPerSec, off: pacedOff, on: pacedOn, p50OnVsOff: ratio(pacedOn.p50Ms, pacedOff.p50Ms), p99OnVsOff: ratio(pacedOn.p99Ms, pacedOff.p99Ms) };
-  const total = (windows: readonly HttpMeasurement[]): number => windows.reduce((sum, window) => sum + window.requestsPerSec, 0);
-  const onVsOff = ratio(total(on), total(off));
-  // Cycle i measured off[2i], on[2i], on[2i + 1], off[2i + 1].
-  const cycleRatios = Array.from({ length: Math.floor(off.length / 2) }, (_, i) => ratio(total(on.slice(2 * i, 2 * i + 2)), total(off.slice(2 * i, 2 * i + 2))));
-  return { off, on, onVsOff, cycleRatios, paced, cpuOff, cpuOn, target: target('master-key get with the ledger ≥ 95% of the same get without it', onVsOff, 0.95), check };
+  const paced = {
+    requestsPerSec: run.ledger.paced.requestsPerSec,
+    off: pacedOff,
+    on: pacedOn,
+    p50OnVsOff: ratio(pacedOn.p50Ms, pacedOff.p50Ms),
+    p99OnVsOff: ratio(pacedOn.p99Ms, pacedOff.p99Ms),
+    cpuOff: run.ledger.paced.cpuOff,
+    cpuOn: run.ledger.paced.cpuOn,
+  };
+  const rate = (intervals: readonly SwitchedInterval[]): number => intervals.reduce((sum, i) => sum + i.requests, 0) / Math.max(1e-9, intervals.reduce((sum, i) => sum + i.seconds, 0));
+  const inState = (intervals: readonly SwitchedInterval[], on: boolean) => intervals.filter((interval) => interval.on === on);
+  const { intervals } = switched;
+  const onVsOff = ratio(rate(inState(intervals, true)), rate(inState(intervals, false)));
+  // Cycle i is intervals 4i to 4i + 3.
+  const cycleRatios = Array.from({ length: Math.floor(intervals.length / 4) }, (_, i) => {
+    const cycle = intervals.slice(4 * i, 4 * i + 4);
+    return ratio(rate(inState(cycle, true)), rate(inState(cycle, false)));
+  });
+  const perSec = (on: boolean) => inState(intervals, on).map((interval) => Math.round(interval.requests / Math.max(1e-9, interval.seconds)));
+  const machineCpuOffVsOn = cpuOff.machine === undefined || cpuOn.machine === undefined ? undefined : ratio(cpuOff.machine, cpuOn.machine);
+  return {
+    intervalSec: switched.intervalSec,
+    offRequestsPerSec: perSec(false),
+    onRequestsPerSec: perSec(true),
+    onVsOff,
+    cycleRatios,
+    cpuOff,
+    cpuOn,
+    machineCpuOffVsOn,
+    paced,
+    target: target('master-key get with the ledger ≥ 95% of the same get without it', onVsOff, 0.95),
+    check,
+  };
 }
 
 export function engineReport(engine: Engine, run: EngineRun, http: HttpLimitRun): EngineReport {
@@ -209,8 +251,6 @@ export function failures(label: string, run: EngineRun | HttpLimitRun): string[]
 
 function ledgerWindows(ledger: EngineRun['ledger']): Record<string, HttpMeasurement> {
   const windows: Record<string, HttpMeasurement> = {};
-  ledger.off.forEach((m, i) => (windows[`ledgerOff${i + 1}`] = m));
-  ledger.on.forEach((m, i) => (windows[`ledgerOn${i + 1}`] = m));
   ledger.paced.off.forEach((m, i) => (windows[`ledgerPacedOff${i + 1}`] = m));
   ledger.paced.on.forEach((m, i) => (windows[`ledgerPacedOn${i + 1}`] = m));
   return windows;

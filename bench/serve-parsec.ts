@@ -22,7 +22,9 @@
  *   that a cloud function's `Parse.Query` is dispatched in process, not as an HTTP round trip in disguise.
  *   Only used while no load is applied.
  * - `ledger` switches the privilege ledger off (`{on: false}`: the router dispatches without its observer) or
- *   back on (the observer Parsec installed); `ledgerRecords` flushes the ledger's buffer and counts the rows of
+ *   back on (the observer Parsec installed); `switchedStart`, `ledgerSwitch` and `switchedStop` do the same
+ *   under a continuous load, each switch returning the responses finished, the observer's calls and the CPU
+ *   time so far (ledger-switch.ts); `ledgerRecords` flushes the ledger's buffer and counts the rows of
  *   `_PrivilegeLedger` in SQL; `requestCountStart` / `requestCountStop` count the HTTP requests this server
  *   receives in between (a counter, cheap enough to run under load), the stop waiting until each has been
  *   answered. Together: the ledger's cost and its correctness guard (ledger-check.ts).
@@ -31,11 +33,11 @@ import diagnostics from 'node:diagnostics_channel';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:net';
 import type { RateLimitRule } from '../src/config/types.ts';
-import type { DispatchObserver } from '../src/http/router.ts';
 import type { Driver, SqlExecutor } from '../src/storage/driver.ts';
 import { createParsec, type Parsec } from '../src/server.ts';
 import { testConfig } from '../test/helpers/server.ts';
 import { runChild } from './child-main.ts';
+import { LedgerSwitch } from './ledger-switch.ts';
 import type { HttpCount } from './cloud-check.ts';
 import { measureHashLimit, verifyOnce, type HashLimitRequest } from './hash-limit.ts';
 import { readsSessions, summarize, TRANSACTION_MARK, type SessionLookupPlan, type TracedStatement } from './session-plan.ts';
@@ -272,8 +274,7 @@ await runChild(async () => {
   let trace: { statements: TracedStatement[]; restore: () => void } | undefined;
   let httpCount: (() => HttpCount) | undefined;
   let requestCount: (() => Promise<number>) | undefined;
-  /** The ledger's observer while the ledger is switched off. */
-  let ledgerObserver: DispatchObserver | undefined;
+  const ledgerSwitch = new LedgerSwitch(parsec.router, parsec.services.ledger, parsec.app.server);
   return {
     port,
     close: () => parsec.close(),
@@ -309,15 +310,19 @@ await runChild(async () => {
         return count;
       },
       ledger: async (payload) => {
-        const { on } = payload as { on: boolean };
-        if (!on && ledgerObserver === undefined) ledgerObserver = parsec.router.observe(undefined);
-        if (on && ledgerObserver !== undefined) {
-          parsec.router.observe(ledgerObserver);
-          ledgerObserver = undefined;
-        }
+        ledgerSwitch.set((payload as { on: boolean }).on);
         // A request keeps the observer it was dispatched with: let those still in flight (autocannon abandons
         // them when a run ends) finish before anything is counted.
         await new Promise((resolve) => setTimeout(resolve, 500));
+        return true;
+      },
+      switchedStart: () => {
+        ledgerSwitch.startCounting();
+        return true;
+      },
+      ledgerSwitch: (payload) => ledgerSwitch.switchTo((payload as { on: boolean }).on),
+      switchedStop: () => {
+        ledgerSwitch.stopCounting();
         return true;
       },
       ledgerRecords: async () => {

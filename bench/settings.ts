@@ -12,8 +12,12 @@ export interface BenchSettings {
   readonly findLimit: number;
   /** Users signed up before the logins and `/users/me` (each sign-up hashes a password, so not many). */
   readonly users: number;
-  /** The privilege ledger's cost: cycles of off, on, on, off, and the measured seconds of each window. */
+  /**
+   * The privilege ledger's cost: the switched run's cycles of off, on, on, off and the seconds of each of
+   * its intervals; the measured seconds of each paced window.
+   */
   readonly ledgerCycles: number;
+  readonly ledgerIntervalSec: number;
   readonly ledgerWindowSec: number;
   /** The LiveQuery scenario: subscribed WebSocket clients, and the writes a second issued to them. */
   readonly liveQueryClients: number;
@@ -51,7 +55,8 @@ export function readSettings(argv: readonly string[]): BenchSettings {
     seedRows: 10_000,
     findLimit: 100,
     users: 50,
-    ledgerCycles: positiveInt('BENCH_LEDGER_CYCLES', quick ? 2 : 4),
+    ledgerCycles: positiveInt('BENCH_LEDGER_CYCLES', quick ? 5 : 10),
+    ledgerIntervalSec: positiveInt('BENCH_LEDGER_INTERVAL', 2),
     ledgerWindowSec: positiveInt('BENCH_LEDGER_WINDOW', quick ? 3 : 5),
     liveQueryClients: positiveInt('BENCH_LIVEQUERY_CLIENTS', 1000),
     liveQueryWritesPerSec: positiveInts('BENCH_LIVEQUERY_WRITES', [500, 250]),
