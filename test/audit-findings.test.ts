@@ -92,6 +92,50 @@ test('rate limits: the default rules cover the account endpoints; removing them 
   assert.deepEqual(report({ ...SAFE, rateLimit: [{ requestPath: '*', requestTimeWindow: 1000, requestCount: 100 }] }), []);
 });
 
+test('anonymous users: a login-only function that escalates is PSC007, unless anonymous sign-up is off', () => {
+  const functions = {
+    escalates: [() => new Parse.Query('Note').find({ useMasterKey: true }), { requireUser: true }],
+    maybe: [(request: { master: boolean }) => new Parse.Query('N').find({ useMasterKey: request.master }), { requireUser: true }],
+    asCaller: [() => new Parse.Query('Note').find(), { requireUser: true }],
+    staff: [() => new Parse.Query('Note').find({ useMasterKey: true }), { requireAnyUserRoles: ['staff'] }],
+  } satisfies Record<string, [(request: never) => unknown, Validator]>;
+  assert.deepEqual(report(SAFE, functions), ['PSC007 high function escalates', 'PSC007 medium function maybe']);
+  assert.deepEqual(report({ ...SAFE, enableAnonymousUsers: false }, functions), []);
+  assert.deepEqual(report({ ...SAFE, auth: { anonymous: { enabled: false } } }, functions), []);
+  assert.deepEqual(report({ ...SAFE, auth: { anonymous: false } }, functions), []);
+});
+
+test('files: public and anonymous uploads, and active content let through, each have their finding', () => {
+  const upload = (fileUpload: Partial<NonNullable<ParsecConfig['fileUpload']>>, more: Partial<ParsecConfig> = {}) =>
+    report({ ...SAFE, ...more, fileUpload: { enableForPublic: false, enableForAnonymousUser: false, enableForAuthenticatedUser: true, ...fileUpload } });
+  assert.deepEqual(upload({}), []);
+  assert.deepEqual(upload({ enableForPublic: true }), ['PSC241 medium option fileUpload.enableForPublic']);
+  assert.deepEqual(upload({ enableForAnonymousUser: true }), ['PSC242 medium option fileUpload.enableForAnonymousUser']);
+  // No anonymous users, no anonymous uploads.
+  assert.deepEqual(upload({ enableForAnonymousUser: true }, { enableAnonymousUsers: false }), []);
+  assert.deepEqual(upload({ fileExtensions: ['*'] }), ['PSC243 medium option fileUpload.fileExtensions']);
+  assert.deepEqual(upload({ fileExtensions: ['html?'] }), ['PSC243 medium option fileUpload.fileExtensions']);
+  assert.deepEqual(upload({ fileExtensions: ['jpe?g', 'png', 'pdf'] }), []);
+});
+
+test('LiveQuery: the surface names each subscribable class and who may subscribe; a newly public one grows the baseline', async () => {
+  const { compareWithBaseline } = await import('../src/audit/baseline.ts');
+  const { formatText } = await import('../src/audit/format-text.ts');
+  const clp = (find: Record<string, unknown>) => ({ find, get: find, count: find, create: {}, update: {}, delete: {}, addField: {}, protectedFields: {} });
+  const schema = (className: string, find: Record<string, unknown>) => ({ className, fields: {}, classLevelPermissions: clp(find), indexes: {} });
+  const build = (find: Record<string, unknown>) =>
+    buildReport({ config: testConfig({ ...SAFE, liveQuery: { classNames: ['Chat', 'Ghost'], maxConnectionsPerIp: 1, maxConnectionsPerUser: 1, maxSubscriptionsPerConnection: 1, maxMessageBytes: 1000 } }), registry: new CloudRegistry(), plugins: new Map(), schemas: [schema('Chat', find)] as never });
+  const members = build({ 'role:members': true });
+  assert.deepEqual(members.surface.liveQuery, [
+    { className: 'Chat', subscribableBy: 'role members' },
+    { className: 'Ghost', subscribableBy: 'nobody yet: the class is not in the database' },
+  ]);
+  assert.match(formatText(members), /LiveQuery \(2 classes[^\n]*\n {2}Chat: subscribable by role members/);
+  const open = build({ '*': true });
+  assert.deepEqual(compareWithBaseline(open, members).growth, ['class Chat: anyone may now find, get, count', 'LiveQuery class Chat: anyone may now subscribe']);
+  assert.equal(buildReport({ config: testConfig(SAFE), registry: new CloudRegistry(), plugins: new Map(), schemas: [] }).surface.liveQuery, undefined);
+});
+
 test('docs/security.md lists every finding id the audit can produce', async () => {
   const dir = fileURLToPath(new URL('../src/audit/', import.meta.url));
   const ids = new Set<string>();

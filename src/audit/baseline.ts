@@ -1,8 +1,8 @@
 /**
  * Compares a report with a saved one (`parsec audit --format json > baseline.json`) so CI can refuse a change
  * that widens the attack surface: a function more callers can reach, a function that newly escalates, a class
- * operation newly open to everyone. Findings already in the baseline are accepted; new ones are what
- * `--fail-on` judges.
+ * operation newly open to everyone, a LiveQuery class anyone may now subscribe to. Findings already in the
+ * baseline are accepted; new ones are what `--fail-on` judges.
  */
 import type { Audience, AuditReport, Finding, FunctionSurface } from './types.ts';
 
@@ -28,6 +28,12 @@ export function compareWithBaseline(current: AuditReport, baseline: AuditReport)
       const open = classesBefore.get(surface.className) ?? new Set<string>();
       const opened = surface.publicOperations.filter((operation) => !open.has(operation));
       if (opened.length > 0) growth.push(`class ${surface.className}: anyone may now ${opened.join(', ')}`);
+    }
+  }
+  if (current.surface.liveQuery !== undefined) {
+    const before = new Map((baseline.surface.liveQuery ?? []).map((surface) => [surface.className, surface.subscribableBy]));
+    for (const surface of current.surface.liveQuery) {
+      if (surface.subscribableBy === 'anyone' && before.get(surface.className) !== 'anyone') growth.push(`LiveQuery class ${surface.className}: anyone may now subscribe`);
     }
   }
   const known = new Set(baseline.findings.map(findingKey));

@@ -1,10 +1,12 @@
 /** Findings about cloud code: who can reach each function and what its code does with that. */
 import type { ParsecConfig } from '../config/types.ts';
+import { anonymousSignUpOpen } from './anonymous-sign-up.ts';
 import type { AuditedFunction } from './function-surface.ts';
 import type { Finding, TriggerSurface } from './types.ts';
 
 export function cloudFindings(functions: readonly AuditedFunction[], triggers: readonly TriggerSurface[], config: ParsecConfig): Finding[] {
   const findings: Finding[] = [];
+  const anyoneCanLogIn = anonymousSignUpOpen(config);
   for (const fn of functions) {
     const subject = `function ${fn.name}`;
     const location = fn.location;
@@ -21,6 +23,20 @@ export function cloudFindings(functions: readonly AuditedFunction[], triggers: r
           `Anyone who has your app can call it (its keys ship inside the app), and its code runs queries with useMasterKey, ` +
           `past every ACL and class-level permission (${fn.escalationNotes.join('; ')}). Whatever it reads or writes as master, any caller can make it read or write.`,
         fix: 'Require a login or a role ({ requireUser: true } / { requireAnyUserRoles: [...] }), check request.user before escalating, or drop useMasterKey so its queries run as the caller.',
+      });
+    }
+    if (fn.audience === 'users' && anyoneCanLogIn && fn.escalation !== 'no') {
+      const certain = fn.escalation === 'yes';
+      findings.push({
+        id: 'PSC007',
+        severity: certain ? 'high' : 'medium',
+        title: `Needs only a login, anyone can log in anonymously, and it ${certain ? 'escalates' : 'may escalate'} to the master key`,
+        subject,
+        location,
+        why:
+          'Anonymous users are enabled: POST /users with authData {anonymous: {id}} makes a logged-in user out of any client, without a credential. ' +
+          `"Logged-in" is then no barrier, and this function's code runs queries with useMasterKey (${fn.escalationNotes.join('; ')}).`,
+        fix: 'Check request.user before escalating (e.g. that it is not anonymous, or owns what is touched), require a role, or turn anonymous users off (enableAnonymousUsers: false).',
       });
     }
     if (!fn.declaresAccess) {

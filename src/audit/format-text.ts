@@ -24,6 +24,12 @@ export function formatText(report: AuditReport): string {
       if (hidden.length > 0) lines.push(`    protected: ${hidden.join('; ')}`);
     }
   }
+  const { liveQuery } = report.surface;
+  if (liveQuery === undefined) lines.push('', 'LiveQuery: off');
+  else {
+    lines.push('', `LiveQuery (${liveQuery.length} classes; each event carries only what its subscriber may read)`);
+    for (const surface of liveQuery) lines.push(`  ${surface.className}: subscribable by ${surface.subscribableBy}`);
+  }
   const counts = countBySeverity(report.findings);
   lines.push('', `Findings: ${counts.high} high, ${counts.medium} medium, ${counts.low} low, ${counts.info} info`);
   for (const finding of report.findings) lines.push('', ...findingLines(finding));

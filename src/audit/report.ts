@@ -7,8 +7,10 @@ import { describeClasses } from './class-surface.ts';
 import { classFindings } from './findings-classes.ts';
 import { cloudFindings } from './findings-cloud.ts';
 import { configFindings } from './findings-config.ts';
+import { fileFindings } from './findings-files.ts';
 import { limitFindings } from './findings-limits.ts';
 import { describeCloud } from './function-surface.ts';
+import { describeLiveQuery } from './livequery-surface.ts';
 import { severityRank, type AuditReport, type Finding, type FunctionSurface } from './types.ts';
 
 export interface AuditInput {
@@ -28,10 +30,12 @@ export function buildReport(input: AuditInput, now: Date = new Date()): AuditRep
     ...cloudFindings(cloud.functions, cloud.triggers, input.config),
     ...(classes === undefined ? [] : classFindings(classes, input.config)),
     ...configFindings(input.config),
+    ...fileFindings(input.config),
     ...limitFindings(input.config),
   ].sort(bySeverityThenId);
   const functions: FunctionSurface[] = cloud.functions.map(({ paramsRead: _read, declaresParams: _params, declaresAccess: _access, ...surface }) => surface);
-  return { version: 1, generatedAt: now.toISOString(), surface: { functions, triggers: cloud.triggers, jobs: cloud.jobs, classes }, findings };
+  const liveQuery = describeLiveQuery(input.config, classes);
+  return { version: 1, generatedAt: now.toISOString(), surface: { functions, triggers: cloud.triggers, jobs: cloud.jobs, classes, liveQuery }, findings };
 }
 
 function bySeverityThenId(a: Finding, b: Finding): number {

@@ -78,12 +78,21 @@ export interface ClassSurface {
   readonly summary: string;
 }
 
+/** A class LiveQuery pushes changes of (`liveQuery.classNames`). */
+export interface LiveQueryClassSurface {
+  readonly className: string;
+  /** Who may subscribe: the class's find permission in words; each event still carries only what that subscriber may read. */
+  readonly subscribableBy: string;
+}
+
 export interface Surface {
   readonly functions: readonly FunctionSurface[];
   readonly triggers: readonly TriggerSurface[];
   readonly jobs: readonly JobSurface[];
   /** undefined when the database was not read (`--no-database`). */
   readonly classes: readonly ClassSurface[] | undefined;
+  /** The classes clients may subscribe to; undefined when LiveQuery is off (absent in reports made before it was reported). */
+  readonly liveQuery?: readonly LiveQueryClassSurface[] | undefined;
 }
 
 export interface AuditReport {

@@ -70,9 +70,15 @@ export function assertExtensionAllowed(caller: Caller, options: FileUploadOption
   // Parse names the content type's subtype in its message (`xhtml+xml`), and matches its patterns against it.
   const judged = extension ?? base?.slice(base.indexOf('/') + 1);
   if (judged === undefined || judged === '') return;
-  const allowed =
-    options.fileExtensions === undefined
-      ? !ACTIVE_EXTENSIONS.has(judged) && !(base !== undefined && isActiveContentType(base))
-      : options.fileExtensions.some((source) => source === '*' || pattern(source).test(judged));
-  if (!allowed) throw refused(`File upload of extension ${judged} is disabled.`);
+  if (!extensionAllowed(options, judged, base)) throw refused(`File upload of extension ${judged} is disabled.`);
+}
+
+/**
+ * Whether `fileUpload` lets a caller other than the master key upload a file judged by `judged` (its
+ * lower-case extension, or its content type's subtype) whose content type is `base` when it has no extension.
+ */
+export function extensionAllowed(options: FileUploadOptions, judged: string, base?: string): boolean {
+  return options.fileExtensions === undefined
+    ? !ACTIVE_EXTENSIONS.has(judged) && !(base !== undefined && isActiveContentType(base))
+    : options.fileExtensions.some((source) => source === '*' || pattern(source).test(judged));
 }
