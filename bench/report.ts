@@ -79,7 +79,12 @@ export interface LedgerEntry {
     readonly cpuOff: CpuPerRequest;
     readonly cpuOn: CpuPerRequest;
   };
-  /** The issue's: recording must not slow the request it describes by more than a few percent (≥ 0.95). */
+  /**
+   * The issue's words — recording must not slow the request it describes by more than a few percent — as
+   * measured where one request can be seen: median latency at a quarter of capacity, off ÷ on ≥ 0.95.
+   */
+  readonly pacedTarget: Target;
+  /** The same bar for capacity: throughput at saturation on ÷ off ≥ 0.95 (machine-wide CPU contention included). */
   readonly target: Target;
   /** Every master request received while on left one row, none while off; `holds: false` fails the run. */
   readonly check: LedgerCheck;
@@ -190,7 +195,8 @@ function ledgerReport(run: EngineRun): LedgerEntry {
     cpuOn,
     machineCpuOffVsOn,
     paced,
-    target: target('master-key get with the ledger ≥ 95% of the same get without it', onVsOff, 0.95),
+    pacedTarget: target('at a quarter of capacity, a master-key get is at most ~5% slower with its record (p50 off ÷ on ≥ 0.95)', ratio(pacedOff.p50Ms, pacedOn.p50Ms), 0.95),
+    target: target('at saturation, master-key get throughput with the ledger ≥ 95% of the same get without it', onVsOff, 0.95),
     check,
   };
 }
