@@ -137,12 +137,11 @@ export async function benchEngine(
     // Back to back, so the ratio compares the two under the same conditions.
     security = { user: await measure('securedUser'), master: await measure('securedMaster'), check: securedCheck };
     // Cycles of off, on, on, off (see ledger-check.ts); before the creates, like the plain gets.
-    const pacedWindow = { ...settings, durationSec: settings.ledgerWindowSec };
     ledger = await measureLedger(
       engine,
       child,
-      () => startHttpLoad('masterGet', input, settings.connections),
-      (pace) => measure('masterGet', { ...pacedWindow, connections: pace.connections }, pace.rate),
+      (pace, onResponse) =>
+        startHttpLoad('masterGet', input, pace?.connections ?? settings.connections, { ...(pace === undefined ? {} : { overallRate: pace.rate }), ...(onResponse === undefined ? {} : { onResponse }) }),
       { cycles: settings.ledgerCycles, intervalSec: settings.ledgerIntervalSec, warmupSec: settings.warmupSec, connections: settings.connections, postgres: engine === 'postgres' },
     );
     for (const problem of ledger.check.problems ?? []) progress(`FAILURE ${engine}: the privilege ledger: ${problem}`);

@@ -221,23 +221,42 @@ function summarize(latency: LatencyRecorder, result: autocannon.Result, warmup: 
   };
 }
 
-/** Load that runs until `stop` (as fast as answers come), for measurements that read the server's own counters meanwhile. */
+/**
+ * Load that runs until `stop`, for measurements that read the server's own counters meanwhile: as fast as
+ * answers come, or `overallRate` requests a second in all; `onResponse` sees each response's status and
+ * sub-millisecond latency.
+ */
 export interface RunningLoad {
   /** Ends the load; resolves to its connection errors and timeouts, and its non-2xx responses. */
   stop(): Promise<{ readonly errors: number; readonly non2xx: number }>;
 }
 
-export function startHttpLoad(scenario: HttpScenario, input: ScenarioInput, connections: number): RunningLoad {
+export function startHttpLoad(
+  scenario: HttpScenario,
+  input: ScenarioInput,
+  connections: number,
+  options: { readonly overallRate?: number; readonly onResponse?: (statusCode: number, responseTimeMs: number) => void } = {},
+): RunningLoad {
   let instance: autocannon.Instance | undefined;
   const finished = new Promise<autocannon.Result>((resolve, reject) => {
     instance = autocannon(
-      // An hour: the caller stops it long before.
-      { url: input.origin, connections, duration: 3600, timeout: TIMEOUT_SEC, headers: { ...CLIENT_HEADERS }, requests: [requestFor(scenario, input)] },
+      {
+        url: input.origin,
+        connections,
+        // An hour: the caller stops it long before.
+        duration: 3600,
+        ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }),
+        timeout: TIMEOUT_SEC,
+        headers: { ...CLIENT_HEADERS },
+        requests: [requestFor(scenario, input)],
+      },
       (error: unknown, result) => {
         if (error !== null && error !== undefined) reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
         else resolve(result);
       },
     );
+    const { onResponse } = options;
+    if (onResponse !== undefined) instance.on('response', (_client, statusCode, _bytes, responseTime) => onResponse(statusCode, responseTime));
   });
   return {
     async stop() {

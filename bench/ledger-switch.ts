@@ -39,7 +39,7 @@ export class LedgerSwitch {
     router.observe(this.observer);
   }
 
-  /** Switches without counting (the paced windows); a request keeps the observer it was dispatched with. */
+  /** Switches without counting (between runs); a request keeps the observer it was dispatched with. */
   set(on: boolean): void {
     this.on = on;
     this.router.observe(on ? this.observer : undefined);

@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { DbMeasurement, DbScenario } from './db-limit.ts';
 import type { CloudRoundTrip } from './cloud-check.ts';
 import { CLUSTER_SCENARIOS, type ClusterRun, type ClusterScenario, type RateLimitCounters, type WindowCpu } from './cluster.ts';
-import type { CpuPerRequest, LedgerCheck, SwitchedInterval } from './ledger-check.ts';
+import type { CpuPerRequest, LatencySummary, LedgerCheck, SwitchedInterval } from './ledger-check.ts';
 import type { LiveQueryRun } from './livequery-load.ts';
 import type { Engine, EngineRun, HttpLimitRun, LimitScenario } from './engine.ts';
 import type { HashLimit } from './hash-limit.ts';
@@ -69,11 +69,11 @@ export interface LedgerEntry {
   readonly cpuOn: CpuPerRequest;
   /** Machine CPU per request off ÷ on: the same question asked of the cost rather than of throughput. */
   readonly machineCpuOffVsOn: number | undefined;
-  /** At a fixed rate with room to spare: latency off and on (p50/p99, mean of the two windows each) and their ratios, and CPU per request. */
+  /** Switched likewise at a fixed rate with room to spare: latency off and on (every response of each state), their ratios, CPU per request. */
   readonly paced: {
     readonly requestsPerSec: number;
-    readonly off: { readonly p50Ms: number; readonly p99Ms: number };
-    readonly on: { readonly p50Ms: number; readonly p99Ms: number };
+    readonly off: LatencySummary;
+    readonly on: LatencySummary;
     readonly p50OnVsOff: number;
     readonly p99OnVsOff: number;
     readonly cpuOff: CpuPerRequest;
@@ -158,25 +158,19 @@ function cloudReport(run: EngineRun, http: HttpLimitRun): CloudReport {
 }
 
 function ledgerReport(run: EngineRun): LedgerEntry {
-  const { switched, cpuOff, cpuOn, check } = run.ledger;
-  const latency = (windows: readonly HttpMeasurement[]) => ({
-    p50Ms: Math.round((windows.reduce((sum, w) => sum + w.p50Ms, 0) / Math.max(1, windows.length)) * 100) / 100,
-    p99Ms: Math.round((windows.reduce((sum, w) => sum + w.p99Ms, 0) / Math.max(1, windows.length)) * 100) / 100,
-  });
-  const pacedOff = latency(run.ledger.paced.off);
-  const pacedOn = latency(run.ledger.paced.on);
+  const { intervals, intervalSec, cpuOff, cpuOn, check } = run.ledger;
+  const pacedRun = run.ledger.paced;
   const paced = {
-    requestsPerSec: run.ledger.paced.requestsPerSec,
-    off: pacedOff,
-    on: pacedOn,
-    p50OnVsOff: ratio(pacedOn.p50Ms, pacedOff.p50Ms),
-    p99OnVsOff: ratio(pacedOn.p99Ms, pacedOff.p99Ms),
-    cpuOff: run.ledger.paced.cpuOff,
-    cpuOn: run.ledger.paced.cpuOn,
+    requestsPerSec: pacedRun.requestsPerSec,
+    off: pacedRun.off,
+    on: pacedRun.on,
+    p50OnVsOff: ratio(pacedRun.on.p50Ms, pacedRun.off.p50Ms),
+    p99OnVsOff: ratio(pacedRun.on.p99Ms, pacedRun.off.p99Ms),
+    cpuOff: pacedRun.cpuOff,
+    cpuOn: pacedRun.cpuOn,
   };
   const rate = (intervals: readonly SwitchedInterval[]): number => intervals.reduce((sum, i) => sum + i.requests, 0) / Math.max(1e-9, intervals.reduce((sum, i) => sum + i.seconds, 0));
   const inState = (intervals: readonly SwitchedInterval[], on: boolean) => intervals.filter((interval) => interval.on === on);
-  const { intervals } = switched;
   const onVsOff = ratio(rate(inState(intervals, true)), rate(inState(intervals, false)));
   // Cycle i is intervals 4i to 4i + 3.
   const cycleRatios = Array.from({ length: Math.floor(intervals.length / 4) }, (_, i) => {
@@ -186,7 +180,7 @@ function ledgerReport(run: EngineRun): LedgerEntry {
   const perSec = (on: boolean) => inState(intervals, on).map((interval) => Math.round(interval.requests / Math.max(1e-9, interval.seconds)));
   const machineCpuOffVsOn = cpuOff.machine === undefined || cpuOn.machine === undefined ? undefined : ratio(cpuOff.machine, cpuOn.machine);
   return {
-    intervalSec: switched.intervalSec,
+    intervalSec,
     offRequestsPerSec: perSec(false),
     onRequestsPerSec: perSec(true),
     onVsOff,
@@ -195,7 +189,7 @@ function ledgerReport(run: EngineRun): LedgerEntry {
     cpuOn,
     machineCpuOffVsOn,
     paced,
-    pacedTarget: target('at a quarter of capacity, a master-key get is at most ~5% slower with its record (p50 off ÷ on ≥ 0.95)', ratio(pacedOff.p50Ms, pacedOn.p50Ms), 0.95),
+    pacedTarget: target('at a quarter of capacity, a master-key get is at most ~5% slower with its record (p50 off ÷ on ≥ 0.95)', ratio(pacedRun.off.p50Ms, pacedRun.on.p50Ms), 0.95),
     target: target('at saturation, master-key get throughput with the ledger ≥ 95% of the same get without it', onVsOff, 0.95),
     check,
   };
@@ -236,7 +230,7 @@ export function failures(label: string, run: EngineRun | HttpLimitRun): string[]
   const http =
     'measurements' in run
       ? run.measurements
-      : { ...run.parsec, securedUser: run.security.user, securedMaster: run.security.master, ...ledgerWindows(run.ledger), ...run.cloud.measurements };
+      : { ...run.parsec, securedUser: run.security.user, securedMaster: run.security.master, ...run.cloud.measurements };
   for (const [scenario, m] of Object.entries(http)) {
     if (m.errors > 0 || m.non2xx > 0) found.push(`${label} ${scenario}: ${m.errors} errors, ${m.non2xx} non-2xx responses`);
   }
@@ -253,13 +247,6 @@ export function failures(label: string, run: EngineRun | HttpLimitRun): string[]
     if (!run.liveQuery.check.holds) found.push(`${label} LiveQuery: ${(run.liveQuery.check.problems ?? ['the guard failed']).join('; ')}`);
   }
   return found;
-}
-
-function ledgerWindows(ledger: EngineRun['ledger']): Record<string, HttpMeasurement> {
-  const windows: Record<string, HttpMeasurement> = {};
-  ledger.paced.off.forEach((m, i) => (windows[`ledgerPacedOff${i + 1}`] = m));
-  ledger.paced.on.forEach((m, i) => (windows[`ledgerPacedOn${i + 1}`] = m));
-  return windows;
 }
 
 export function settingsReport(settings: BenchSettings): Record<string, unknown> {

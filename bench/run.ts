@@ -36,12 +36,12 @@ function startWatchdog(settings: BenchSettings, cluster: ClusterSettings | undef
   // HTTP limit: 7 routes (4 REST, 3 cloud functions). Per engine: 5 Parsec routes, the secured find (as a
   // user, as the master), 3 cloud functions, the hashing limit,
   // the enumeration check (counted twice: its one-connection pass is a fixed count of hashes) and 4
-  // database statements; and the ledger (the switched run, its four paced windows). The cluster: each scenario
+  // database statements; and the ledger (two switched runs, saturated and paced). The cluster: each scenario
   // on one node, two, two and one; and the invalidation trials
   // (sessions, then a quarter as many role and CLP changes): a second each is several times what one takes
   // (a login's hash and a few requests), and a kind of change stops after 3 problems of `refusalLimitMs`.
   const measurements = cluster === undefined ? 7 + 2 * 19 : 4 * CLUSTER_SCENARIOS.length;
-  const ledgerSec = cluster === undefined ? 2 * (4 * settings.ledgerCycles * (settings.ledgerIntervalSec + 1) + 4 * (settings.warmupSec + settings.ledgerWindowSec + 5) + 60) : 0;
+  const ledgerSec = cluster === undefined ? 2 * 2 * (4 * settings.ledgerCycles * (settings.ledgerIntervalSec + 1) + settings.warmupSec + 30) : 0;
   const trialsSec = cluster === undefined ? 0 : 1.5 * cluster.revocations + 3 * 3 * (cluster.refusalLimitMs / 1000);
   const limitMs = (measurements * (settings.warmupSec + settings.durationSec + 5) + ledgerSec + trialsSec + 600) * 1000;
   setTimeout(() => {

@@ -25,12 +25,10 @@
  *   back on (the observer Parsec installed); `switchedStart`, `ledgerSwitch` and `switchedStop` do the same
  *   under a continuous load, each switch returning the responses finished, the observer's calls and the CPU
  *   time so far (ledger-switch.ts); `ledgerRecords` flushes the ledger's buffer and counts the rows of
- *   `_PrivilegeLedger` in SQL; `requestCountStart` / `requestCountStop` count the HTTP requests this server
- *   receives in between (a counter, cheap enough to run under load), the stop waiting until each has been
- *   answered. Together: the ledger's cost and its correctness guard (ledger-check.ts).
+ *   `_PrivilegeLedger` in SQL. Together: the ledger's cost and its correctness guard (ledger-check.ts).
  */
 import diagnostics from 'node:diagnostics_channel';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { createServer } from 'node:net';
 import type { RateLimitRule } from '../src/config/types.ts';
 import type { Driver, SqlExecutor } from '../src/storage/driver.ts';
@@ -194,28 +192,6 @@ function countHttp(server: Server): () => HttpCount {
   };
 }
 
-/** Counts the HTTP requests `server` receives until the returned function is called; that waits for their answers. */
-function countRequests(server: Server): () => Promise<number> {
-  let received = 0;
-  let open = 0;
-  const onRequest = (_request: IncomingMessage, response: ServerResponse): void => {
-    received += 1;
-    open += 1;
-    // 'close' comes after the answer was sent, or when the client went away (autocannon abandons what is in flight).
-    response.once('close', () => {
-      open -= 1;
-    });
-  };
-  server.on('request', onRequest);
-  return async () => {
-    server.off('request', onRequest);
-    for (let waited = 0; open > 0 && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
-    // A request whose client went away is still handled (and recorded) after its socket closed.
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    return received;
-  };
-}
-
 /** A port nobody listens on now, so `serverURL` can name this server's address before it listens. */
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -273,7 +249,6 @@ await runChild(async () => {
   withoutPeriodicAnalyze(driver);
   let trace: { statements: TracedStatement[]; restore: () => void } | undefined;
   let httpCount: (() => HttpCount) | undefined;
-  let requestCount: (() => Promise<number>) | undefined;
   const ledgerSwitch = new LedgerSwitch(parsec.router, parsec.services.ledger, parsec.app.server);
   return {
     port,
@@ -329,17 +304,6 @@ await runChild(async () => {
         await parsec.services.ledger.flush();
         const { rows } = await driver.query<{ n: number }>('SELECT count(*)::int AS n FROM "_PrivilegeLedger"');
         return rows[0]?.n ?? -1;
-      },
-      requestCountStart: () => {
-        if (requestCount !== undefined) throw new Error('requestCountStart: already counting');
-        requestCount = countRequests(parsec.app.server);
-        return true;
-      },
-      requestCountStop: async () => {
-        if (requestCount === undefined) throw new Error('requestCountStop: not counting');
-        const stop = requestCount;
-        requestCount = undefined;
-        return stop();
       },
       explainSessionLookup: (payload) => explainSessionLookup(driver, payload as TracedStatement),
       hashLimit: (payload) => measureHashLimit(payload as HashLimitRequest),

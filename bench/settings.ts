@@ -12,13 +12,9 @@ export interface BenchSettings {
   readonly findLimit: number;
   /** Users signed up before the logins and `/users/me` (each sign-up hashes a password, so not many). */
   readonly users: number;
-  /**
-   * The privilege ledger's cost: the switched run's cycles of off, on, on, off and the seconds of each of
-   * its intervals; the measured seconds of each paced window.
-   */
+  /** The privilege ledger's cost: the switched runs' cycles of off, on, on, off and the seconds of each interval. */
   readonly ledgerCycles: number;
   readonly ledgerIntervalSec: number;
-  readonly ledgerWindowSec: number;
   /** The LiveQuery scenario: subscribed WebSocket clients, and the writes a second issued to them. */
   readonly liveQueryClients: number;
   readonly liveQueryWritesPerSec: readonly number[];
@@ -57,7 +53,6 @@ export function readSettings(argv: readonly string[]): BenchSettings {
     users: 50,
     ledgerCycles: positiveInt('BENCH_LEDGER_CYCLES', quick ? 5 : 10),
     ledgerIntervalSec: positiveInt('BENCH_LEDGER_INTERVAL', 2),
-    ledgerWindowSec: positiveInt('BENCH_LEDGER_WINDOW', quick ? 3 : 5),
     liveQueryClients: positiveInt('BENCH_LIVEQUERY_CLIENTS', 1000),
     liveQueryWritesPerSec: positiveInts('BENCH_LIVEQUERY_WRITES', [500, 250]),
     quick,
