@@ -26,7 +26,10 @@ import type { SwitchSample } from './ledger-switch.ts';
 import { progress } from './progress.ts';
 
 export interface SwitchedCheck {
-  /** Calls of the ledger's observer, rows `_PrivilegeLedger` gained, responses finished while on. */
+  /**
+   * Calls of the ledger's observer, rows `_PrivilegeLedger` gained, responses finished while the observer
+   * was on (an "on" interval's own, without those finished while its buffer was being written at the switch).
+   */
   readonly observed: number;
   readonly records: number;
   readonly finishedOn: number;
@@ -184,6 +187,7 @@ async function switchedRun(
   const load = startLoad();
   const intervals: SwitchedInterval[] = [];
   let observed = 0;
+  let finishedOn = 0;
   let loadResult: { errors: number; non2xx: number };
   try {
     await sleep(options.warmupSec * 1000);
@@ -208,6 +212,7 @@ async function switchedRun(
         postgresMicros: postgresMicrosBetween(previous.postgres, next.postgres),
         machineMicros: difference(next.machine, previous.machine),
       });
+      if (on) finishedOn += next.counters.finishedAtSwitch - previous.counters.finished;
       previous = next;
     }
     // The last interval was off: nothing dispatched while on is still in flight.
@@ -218,7 +223,6 @@ async function switchedRun(
   }
   await child.command('ledger', { on: true });
   const records = (await child.command<number>('ledgerRecords')) - recordsBefore;
-  const finishedOn = sumOf(intervals.filter((interval) => interval.on), 'requests');
   // At each switch some requests are in flight, dispatched under one state and finished under the other.
   const switches = intervals.filter((interval, i) => i > 0 && interval.on !== intervals[i - 1]?.on).length + 1;
   const slack = inFlight * switches;

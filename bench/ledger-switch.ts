@@ -13,6 +13,11 @@ import type { PrivilegeLedger } from '../src/security/ledger.ts';
 export interface SwitchSample {
   /** Responses finished since the switched run began. */
   readonly finished: number;
+  /**
+   * `finished` when the observer was switched: less than `finished` when switching off wrote the buffer,
+   * because responses keep finishing (dispatched without the observer) while that write runs.
+   */
+  readonly finishedAtSwitch: number;
   /** Calls of the ledger's observer since the switched run began: one record each in this bench's load. */
   readonly observed: number;
   /** This process's CPU time (user + system), µs. */
@@ -64,14 +69,13 @@ export class LedgerSwitch {
    */
   async switchTo(on: boolean): Promise<SwitchSample> {
     if (this.counting === undefined) throw new Error('the switched run is not counting');
-    if (this.on && !on) {
-      this.set(false);
-      await this.ledger.flush();
-    } else {
-      this.set(on);
-    }
+    const counting = this.counting;
+    const writes = this.on && !on;
+    this.set(on);
+    const finishedAtSwitch = counting.finished;
+    if (writes) await this.ledger.flush();
     const cpu = process.cpuUsage();
-    return { finished: this.counting.finished, observed: this.counting.observed, cpuMicros: cpu.user + cpu.system };
+    return { finished: counting.finished, finishedAtSwitch, observed: counting.observed, cpuMicros: cpu.user + cpu.system };
   }
 
   stopCounting(): void {
