@@ -30,6 +30,24 @@ const operation = fc.oneof(
   fc.record({ op: fc.constant('role' as const), user: fc.constantFrom<UserName>('u1', 'u2', 'u3'), add: fc.boolean() }),
 );
 
+type Operation = typeof operation extends fc.Arbitrary<infer T> ? T : never;
+
+/**
+ * Public class, every field visible, and writes that give each kind of event to someone: a create everyone
+ * sees, an update that leaves `n > 2` and stays in `{}`, an ACL change that leaves everyone but u1, a delete.
+ */
+const BUSY_EXAMPLE: [string, string, Json[], Operation[]] = [
+  'public',
+  'none',
+  [{}, { n: { $gt: 2 } }, { tag: 'a' }, {}],
+  [
+    { op: 'create', fields: { n: 3, tag: 'a' }, acl: ['*'] },
+    { op: 'update', target: 0, fields: { n: 1 }, acl: null },
+    { op: 'update', target: 0, fields: { tag: 'b' }, acl: ['u1'] },
+    { op: 'delete', target: 0 },
+  ],
+];
+
 function clpFor(variant: string, protectedFields: string): Json {
   const find = variant === 'public' ? { '*': true } : variant === 'requiresAuthentication' ? { requiresAuthentication: true } : variant === 'roleOnly' ? { 'role:r1': true } : {};
   const clp: Json = { ...PUBLIC, find, get: find };
@@ -150,7 +168,9 @@ for (const engine of engines()) {
             for (const client of opened) client.close();
           }
         }),
-        fuzzParameters(12, { timeout: 120_000 }),
+        // A known busy scenario first: some seeds draw twelve quiet ones (about 1 in 10 gave no update, leave or
+        // delete at all), and the traffic check below must not depend on the seed.
+        fuzzParameters(12, { timeout: 120_000, examples: [BUSY_EXAMPLE] }),
       );
       // The property compared real traffic, not silence.
       assert.ok(seen.events > 0, 'no event was delivered at all');
