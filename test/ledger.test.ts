@@ -178,6 +178,19 @@ for (const engine of engines()) {
       await driver.query('DROP TABLE "LedgerCopyProbe"');
     });
 
+    test('an id jsonb would refuse (NUL, an unpaired surrogate) is stored with U+FFFD instead of failing its whole batch', async () => {
+      const { driver } = server.parsec.services;
+      await driver.query('CREATE TABLE "LedgerIdProbe" (LIKE "_PrivilegeLedger" INCLUDING ALL)');
+      const batch = new LedgerBatch();
+      const entry = (objectIds: string[]): LedgerEntry => ({ keyKind: 'master', ip: '127.0.0.1', method: 'GET', path: '/classes/X', origin: undefined, onBehalfOf: undefined, className: 'X', operation: 'find', objectIds, status: 200 });
+      batch.add(entry(['ok']), Date.parse('2026-01-01T00:00:00.001Z'));
+      batch.add(entry(['a\0b', '\ud800x', 'y\udc00', '😀']), Date.parse('2026-01-01T00:00:00.002Z'));
+      assert.equal(await driver.copyIn('LedgerIdProbe', LEDGER_COLUMNS, batch.data()), 2);
+      const { rows } = await driver.query<{ objectIds: string[] }>('SELECT "objectIds" FROM "LedgerIdProbe" ORDER BY "objectId"');
+      assert.deepEqual(rows.map((row) => row.objectIds), [['ok'], ['a\uFFFDb', '\uFFFDx', 'y\uFFFD', '😀']]);
+      await driver.query('DROP TABLE "LedgerIdProbe"');
+    });
+
     test('a batch the database refuses for its content is dropped and logged, never retried, and holds nothing back', async () => {
       const { driver, ledger } = server.parsec.services;
       const since = await mark();

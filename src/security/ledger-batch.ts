@@ -59,9 +59,21 @@ function isoTime(timeMs: number): string {
   return lastTime.iso;
 }
 
+/** NUL and unpaired surrogates: JSON.stringify escapes them as `\u0000` / `\ud800`, which jsonb refuses. */
+const UNSTORABLE_IN_JSONB = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const ALL_UNSTORABLE_IN_JSONB = new RegExp(UNSTORABLE_IN_JSONB.source, 'g');
+
+/**
+ * An id as jsonb will take it. One refused value fails the whole COPY and its batch is dropped, so no
+ * record may carry one: U+FFFD takes the place of what cannot be stored.
+ */
+function storableId(id: string): string {
+  return UNSTORABLE_IN_JSONB.test(id) ? id.replace(ALL_UNSTORABLE_IN_JSONB, '\uFFFD') : id;
+}
+
 /** A record as one line of COPY's text format, in LEDGER_COLUMNS' order. */
 function copyLine(entry: LedgerEntry, timeMs: number): string {
-  const ids = entry.objectIds.length > MAX_IDS ? entry.objectIds.slice(0, MAX_IDS) : entry.objectIds;
+  const ids = (entry.objectIds.length > MAX_IDS ? entry.objectIds.slice(0, MAX_IDS) : entry.objectIds).map(storableId);
   const time = isoTime(timeMs);
   return (
     `${ledgerRecordId(timeMs)}\t${time}\t${time}\t{}\t{}\t${copyText(entry.keyKind)}\t${copyText(entry.ip)}\t${copyText(entry.method)}\t` +
