@@ -74,10 +74,10 @@ export function onBehalfOf(auth: AuthContext | undefined): string | undefined {
 /**
  * The privilege ledger: one record per request made with the master, read-only master or maintenance key,
  * and per `useMasterKey` escalation in cloud code. Records are buffered and appended with one COPY every
- * 250 ms (or 1,000 records), so recording costs the request it describes a line written into a buffer, not a
- * round trip. A failed write is logged and retried (after 5 s, or sooner with the next batch); the buffer is
- * bounded, and what cannot be kept is counted in the log, never silently lost. Clients can neither read nor write it; the
- * master key reads it through `/classes/_PrivilegeLedger` with the usual filters.
+ * 250 ms (or 1,000 records), so recording costs the request it describes a line written into a buffer, not
+ * a round trip. A failed write is logged and retried (after 5 s, or sooner with the next batch); the buffer
+ * is bounded, and what cannot be kept is counted in the log, never silently lost. Clients can neither read
+ * nor write it; the master key reads it through `/classes/_PrivilegeLedger` with the usual filters.
  */
 export class PrivilegeLedger {
   private buffer = new LedgerBatch();

@@ -3,7 +3,7 @@ import { finished } from 'node:stream/promises';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Driver, QueryResult, SqlExecutor } from '../driver.ts';
-import { ident } from '../sql/params.ts';
+import { copyInto } from '../sql/params.ts';
 
 /** How many distinct statements each connection keeps prepared; beyond it statements run unnamed. */
 const PREPARED_STATEMENT_LIMIT = 500;
@@ -75,7 +75,7 @@ export async function openPostgres(connectionString: string, poolSize: number, s
       const client = await pool.connect();
       let broken = false;
       try {
-        const copy = client.query(copyFrom(`COPY ${ident(table)} (${columns.map(ident).join(', ')}) FROM STDIN`));
+        const copy = client.query(copyFrom(`${copyInto(table, columns)} FROM STDIN`));
         const done = finished(copy);
         for (const chunk of data) copy.write(chunk);
         copy.end();
