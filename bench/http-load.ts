@@ -156,10 +156,11 @@ interface RunOptions {
   readonly requests: autocannon.Request[];
 }
 
-/** One autocannon run; `onResponse` sees every response's status and its sub-millisecond latency. */
-function run(origin: string, options: RunOptions, onResponse: (statusCode: number, responseTimeMs: number) => void): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
+/** One autocannon run, started: the instance (to stop it early) and its result once it ends. */
+function start(origin: string, options: RunOptions, onResponse: (statusCode: number, responseTimeMs: number) => void): { instance: autocannon.Instance; finished: Promise<autocannon.Result> } {
+  let instance: autocannon.Instance | undefined;
+  const finished = new Promise<autocannon.Result>((resolve, reject) => {
+    instance = autocannon(
       {
         url: origin,
         connections: options.connections,
@@ -177,6 +178,13 @@ function run(origin: string, options: RunOptions, onResponse: (statusCode: numbe
     );
     instance.on('response', (_client, statusCode, _bytes, responseTime) => onResponse(statusCode, responseTime));
   });
+  if (instance === undefined) throw new Error('autocannon did not start');
+  return { instance, finished };
+}
+
+/** One autocannon run; `onResponse` sees every response's status and its sub-millisecond latency. */
+function run(origin: string, options: RunOptions, onResponse: (statusCode: number, responseTimeMs: number) => void): Promise<autocannon.Result> {
+  return start(origin, options, onResponse).finished;
 }
 
 /**
@@ -237,30 +245,15 @@ export function startHttpLoad(
   connections: number,
   options: { readonly overallRate?: number; readonly onResponse?: (statusCode: number, responseTimeMs: number) => void } = {},
 ): RunningLoad {
-  let instance: autocannon.Instance | undefined;
-  const finished = new Promise<autocannon.Result>((resolve, reject) => {
-    instance = autocannon(
-      {
-        url: input.origin,
-        connections,
-        // An hour: the caller stops it long before.
-        duration: 3600,
-        ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }),
-        timeout: TIMEOUT_SEC,
-        headers: { ...CLIENT_HEADERS },
-        requests: [requestFor(scenario, input)],
-      },
-      (error: unknown, result) => {
-        if (error !== null && error !== undefined) reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
-        else resolve(result);
-      },
-    );
-    const { onResponse } = options;
-    if (onResponse !== undefined) instance.on('response', (_client, statusCode, _bytes, responseTime) => onResponse(statusCode, responseTime));
-  });
+  const { instance, finished } = start(
+    input.origin,
+    // An hour: the caller stops it long before.
+    { connections, durationSec: 3600, timeoutSec: TIMEOUT_SEC, requests: [requestFor(scenario, input)], ...(options.overallRate === undefined ? {} : { overallRate: options.overallRate }) },
+    options.onResponse ?? (() => undefined),
+  );
   return {
     async stop() {
-      instance?.stop();
+      instance.stop();
       const result = await finished;
       return { errors: result.errors, non2xx: result.non2xx };
     },
