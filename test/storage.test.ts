@@ -58,28 +58,6 @@ for (const engine of engines()) {
       assert.equal((await driver.query('SELECT 1 FROM t')).rows.length, 10);
     });
 
-    test('copyIn appends COPY text rows, whatever the chunks; a bad row appends nothing and leaves the driver usable', async () => {
-      await driver.query('CREATE TABLE copied (id int PRIMARY KEY, tags text[] NOT NULL, doc jsonb, note text)');
-      const text = '1\t{a,b}\t{"k":1}\tfirst\\tline\n2\t{}\t\\N\t\\N\n3\t{"x y"}\t[]\tünïcode 😀\n';
-      const bytes = Buffer.from(text);
-      // Cut mid-line and mid-character: COPY's input is a byte stream, not a list of rows.
-      const cut = bytes.indexOf(Buffer.from('😀')) + 2;
-      assert.equal(await driver.copyIn('copied', ['id', 'tags', 'doc', 'note'], [bytes.subarray(0, 7), bytes.subarray(7, cut), bytes.subarray(cut)]), 3);
-      const { rows } = await driver.query<{ id: number; tags: string[]; doc: unknown; note: string | null }>('SELECT * FROM copied ORDER BY id');
-      assert.deepEqual(rows, [
-        { id: 1, tags: ['a', 'b'], doc: { k: 1 }, note: 'first\tline' },
-        { id: 2, tags: [], doc: null, note: null },
-        { id: 3, tags: ['x y'], doc: [], note: 'ünïcode 😀' },
-      ]);
-      // The second row is not JSON: the whole COPY fails, the first row included.
-      await assert.rejects(driver.copyIn('copied', ['id', 'tags', 'doc', 'note'], [Buffer.from('4\t{}\t{}\tok\n5\t{}\tnot json\tbad\n')]), (error: unknown) => sqlState(error) === '22P02');
-      await assert.rejects(driver.copyIn('copied', ['id', 'tags', 'doc', 'note'], [Buffer.from('1\t{}\t{}\tduplicate\n')]), (error: unknown) => sqlState(error) === '23505');
-      assert.deepEqual((await driver.query('SELECT count(*)::int AS n FROM copied')).rows, [{ n: 3 }]);
-      await Promise.all(Array.from({ length: 8 }, (_, i) => driver.copyIn('copied', ['id', 'tags'], [Buffer.from(`${i + 10}\t{}\n`)])));
-      assert.deepEqual((await driver.query('SELECT count(*)::int AS n FROM copied')).rows, [{ n: 11 }]);
-      await assert.rejects(withTransaction(driver, (db) => db.copyIn('copied', ['id', 'tags'], [Buffer.from('20\t{}\n')])), /not available inside a transaction/);
-    });
-
     test('after-commit work runs only when the transaction commits', async () => {
       const ran: string[] = [];
       await withTransaction(driver, async (db) => {

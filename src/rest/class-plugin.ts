@@ -41,6 +41,11 @@ export interface ClassPlugin {
    */
   rowFilter?(auth: AuthContext, mode: 'read' | 'write', operation?: 'find' | 'get' | 'count'): Condition | undefined;
   /**
+   * Conditions a read's own `where` implies that the database cannot derive, added to every find, get and
+   * count of the class (the privilege ledger's batch spans). They must never exclude a row `where` matches.
+   */
+  impliedWhere?(where: Condition): Condition;
+  /**
    * A create that names an object already stored (a device registering again) becomes an update of that
    * object, with the caller's write permission; undefined creates as usual. Runs before any trigger.
    */

@@ -1,5 +1,5 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
-import { INCLUDE_ALL, TEXT_SCORE, type FindQuery } from '../query/tree.ts';
+import { and, INCLUDE_ALL, TEXT_SCORE, type FindQuery } from '../query/tree.ts';
 import type { ClassSchema } from '../schema/types.ts';
 import { compileCount, compileFind } from '../storage/sql/compile-find.ts';
 import { assertClassServed, assertMayUseMissingClass } from './class-access.ts';
@@ -68,6 +68,8 @@ export async function find(caller: Caller, requested: FindQuery, operation: 'fin
   assertQueryable(access, query);
   const triggers = options.cloudTriggers === false ? undefined : FindTriggers.for(caller, query.className);
   if (triggers !== undefined) query = await triggers.beforeFind(query, operation);
+  const implied = caller.services.plugins.get(query.className)?.impliedWhere?.(query.where);
+  if (implied !== undefined) query = { ...query, where: and(query.where, implied) };
   const base = { schemaOf: (name: string) => schemas.get(name), access };
   if (requested.explain === true) return { results: await explain(caller, compileFind(query, schema, { ...base, operation })) };
   const reads = options.replica === true ? clientReads(caller) : driver;

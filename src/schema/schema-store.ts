@@ -153,9 +153,10 @@ export class SchemaStore {
 
   /**
    * Makes sure the class exists and has these fields, adding what is missing. A field that exists with a
-   * different type is 111 INCORRECT_TYPE and nothing is changed.
+   * different type is 111 INCORRECT_TYPE and nothing is changed. `relation: 'own'` records the fields only:
+   * the class reads from a relation its owner keeps itself (the privilege ledger's view), with no DDL here.
    */
-  async ensureFields(className: string, wanted: ReadonlyMap<string, FieldType>, db: Driver = this.driver): Promise<ClassSchema> {
+  async ensureFields(className: string, wanted: ReadonlyMap<string, FieldType>, db: Driver = this.driver, relation: 'table' | 'own' = 'table'): Promise<ClassSchema> {
     const cached = this.cache.get(className);
     const alreadyThere = (schema: ClassSchema): boolean =>
       [...wanted].every(([name, field]) => {
@@ -187,7 +188,7 @@ export class SchemaStore {
         classLevelPermissions: current?.classLevelPermissions ?? DEFAULT_CLP,
         indexes: current?.indexes ?? {},
       };
-      for (const statement of statements) await tx.query(statement);
+      if (relation === 'table') for (const statement of statements) await tx.query(statement);
       await this.save(tx, next);
       return next;
     });

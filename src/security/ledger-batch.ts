@@ -1,6 +1,6 @@
 /**
- * How the privilege ledger's records reach the database: their ids, and their encoding as the lines of one
- * COPY, written into byte buffers as each record is made.
+ * How the privilege ledger's records reach the database: their ids, and their encoding as the elements of
+ * one JSON array per batch (a single row), written into byte buffers as each record is made.
  */
 import { randomFillSync } from 'node:crypto';
 import type { LedgerEntry } from './ledger.ts';
@@ -8,8 +8,6 @@ import type { LedgerEntry } from './ledger.ts';
 /** How many object ids one record keeps (a find of 1,000 rows is one record, not a copy of the result). */
 const MAX_IDS = 20;
 
-/** The ledger table's columns, in the order each line gives their values. */
-export const LEDGER_COLUMNS = ['objectId', 'createdAt', 'updatedAt', '_rperm', '_wperm', 'keyKind', 'ip', 'method', 'path', 'origin', 'onBehalfOf', 'className', 'operation', 'objectIds', 'status'] as const;
 
 const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuv';
 /** Random bytes drawn a few kilobytes at a time: one CSPRNG call per 512 ids rather than eight per id. */
@@ -31,54 +29,57 @@ function randomSuffix(): string {
 /**
  * A record's id: the time it was recorded, in milliseconds as 9 base-36 digits (lower case: digits and
  * letters sort alike in every collation and in JavaScript, until the year 5138), then 8 random characters.
- * Ids that grow with time append to the right edge of the primary key's index instead of landing on a random
- * leaf page, and sort in the order they were recorded. The random part keeps ids of one millisecond apart,
- * across nodes too (2^40 values). Not secret: only the master keys read the ledger.
+ * Ids sort in the order they were recorded, and tell a read which batches can hold them (ledger-bounds.ts).
+ * The random part keeps ids of one millisecond apart, across nodes too (2^40 values). Not secret: only the
+ * master keys read the ledger.
  */
 export function ledgerRecordId(timeMs: number): string {
-  return Math.max(0, Math.floor(timeMs)).toString(36).padStart(9, '0') + randomSuffix();
+  return timeOf(timeMs).idPrefix + randomSuffix();
 }
 
-/** What COPY's text format gives a meaning to inside a value; NUL cannot be stored in text at all. */
-const SPECIAL = /[\\\t\n\r\0]/;
-const SPECIALS = /[\\\t\n\r\0]/g;
-const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r', '\0': '\uFFFD' };
-
-/** A text value as COPY reads it: NULL as `\N`, `\`, tab and line breaks escaped. */
-function copyText(value: string | undefined): string {
-  if (value === undefined) return '\\N';
-  // Most values (kinds, addresses, routes, class names) hold none of these: no replace for them.
-  return SPECIAL.test(value) ? value.replace(SPECIALS, (char) => ESCAPES[char] ?? '') : value;
-}
+/** The fields of a record, in the order its JSON array holds them (the ledger's view reads them by position). */
+export const RECORD_FIELDS = ['objectId', 'createdAt', 'keyKind', 'ip', 'method', 'path', 'origin', 'onBehalfOf', 'className', 'operation', 'objectIds', 'status'] as const;
 
 /** The last millisecond formatted: a busy server records several times in each. */
-let lastTime = { ms: Number.NaN, iso: '' };
+let lastTime = { ms: Number.NaN, iso: '', idPrefix: '' };
 
-function isoTime(timeMs: number): string {
-  if (timeMs !== lastTime.ms) lastTime = { ms: timeMs, iso: new Date(timeMs).toISOString() };
-  return lastTime.iso;
+function timeOf(timeMs: number): { readonly iso: string; readonly idPrefix: string } {
+  if (timeMs !== lastTime.ms) {
+    lastTime = { ms: timeMs, iso: new Date(timeMs).toISOString(), idPrefix: Math.max(0, Math.floor(timeMs)).toString(36).padStart(9, '0') };
+  }
+  return lastTime;
 }
-
-/** NUL and unpaired surrogates: JSON.stringify escapes them as `\u0000` / `\ud800`, which jsonb refuses. */
-const UNSTORABLE_IN_JSONB = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const ALL_UNSTORABLE_IN_JSONB = new RegExp(UNSTORABLE_IN_JSONB.source, 'g');
 
 /**
- * An id as jsonb will take it. One refused value fails the whole COPY and its batch is dropped, so no
- * record may carry one: U+FFFD takes the place of what cannot be stored.
+ * NUL and unpaired surrogates: JSON.stringify escapes them as `\u0000` / `\ud800`, which PostgreSQL refuses
+ * to turn into text when the view reads the record: one such value would make every read of its batch fail.
  */
-function storableId(id: string): string {
-  return UNSTORABLE_IN_JSONB.test(id) ? id.replace(ALL_UNSTORABLE_IN_JSONB, '\uFFFD') : id;
+const ALL_UNREADABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** NUL or any surrogate: a cheap first test that almost every value (routes, addresses, ids) passes. */
+const SUSPECT = /[\0\uD800-\uDFFF]/;
+
+/** A quoted value as the database can read it back: U+FFFD takes the place of what it could not. */
+function readable(value: string): string {
+  return SUSPECT.test(value) ? value.replace(ALL_UNREADABLE, '\uFFFD') : value;
 }
 
-/** A record as one line of COPY's text format, in LEDGER_COLUMNS' order. */
-function copyLine(entry: LedgerEntry, timeMs: number): string {
-  const ids = (entry.objectIds.length > MAX_IDS ? entry.objectIds.slice(0, MAX_IDS) : entry.objectIds).map(storableId);
-  const time = isoTime(timeMs);
+/** What JSON must escape or the database could not read back: values holding none are quoted as they are. */
+// eslint-disable-next-line no-control-regex -- JSON must escape every control character.
+const NEEDS_CARE = /["\\\0-\x1f\uD800-\uDFFF]/;
+
+/** A string as a JSON value; almost every value (kinds, addresses, routes, ids) takes the first branch. */
+function quoted(value: string | undefined): string {
+  if (value === undefined) return 'null';
+  return NEEDS_CARE.test(value) ? JSON.stringify(readable(value)) : `"${value}"`;
+}
+
+/** A record as the JSON array RECORD_FIELDS describes (by hand: JSON.stringify of the array costs twice as much). */
+function recordJson(entry: LedgerEntry, timeMs: number): string {
+  const ids = entry.objectIds.length > MAX_IDS ? entry.objectIds.slice(0, MAX_IDS) : entry.objectIds;
   return (
-    `${ledgerRecordId(timeMs)}\t${time}\t${time}\t{}\t{}\t${copyText(entry.keyKind)}\t${copyText(entry.ip)}\t${copyText(entry.method)}\t` +
-    `${copyText(entry.path)}\t${copyText(entry.origin)}\t${copyText(entry.onBehalfOf)}\t${copyText(entry.className)}\t` +
-    `${copyText(entry.operation)}\t${copyText(JSON.stringify(ids))}\t${Number.isFinite(entry.status) ? String(entry.status) : '\\N'}\n`
+    `["${ledgerRecordId(timeMs)}","${timeOf(timeMs).iso}",${quoted(entry.keyKind)},${quoted(entry.ip)},${quoted(entry.method)},${quoted(entry.path)},` +
+    `${quoted(entry.origin)},${quoted(entry.onBehalfOf)},${quoted(entry.className)},${quoted(entry.operation)},[${ids.map(quoted).join(',')}],` +
+    `${Number.isFinite(entry.status) ? String(entry.status) : 'null'}]`
   );
 }
 
@@ -88,42 +89,55 @@ const CHUNK_BYTES = 64 * 1024;
 const MAX_BYTES_PER_UNIT = 3;
 
 /**
- * Buffered records, already the bytes COPY reads: each record is encoded into a buffer when it is made (a
+ * Buffered records, already the bytes of their JSON: each record is encoded into a buffer when it is made (a
  * microsecond of its request's time), so a batch is neither thousands of small strings the garbage collector
  * keeps moving while they wait for the flush, nor a millisecond of encoding at the flush while requests wait.
+ * Every record is written after a comma; `json()` drops the first.
  */
 export class LedgerBatch {
   private readonly full: Buffer<ArrayBuffer>[] = [];
   private current: Buffer<ArrayBuffer> | undefined;
   private used = 0;
   private records = 0;
+  private earliest = Number.POSITIVE_INFINITY;
+  private latest = Number.NEGATIVE_INFINITY;
 
   get size(): number {
     return this.records;
   }
 
+  /** The times of its earliest and latest record (the clock may step back between two). */
+  get span(): { readonly first: Date; readonly last: Date } {
+    return { first: new Date(this.earliest), last: new Date(this.latest) };
+  }
+
   /** Records `entry` as made at `timeMs`. */
   add(entry: LedgerEntry, timeMs: number = Date.now()): void {
-    const line = copyLine(entry, timeMs);
-    const worst = line.length * MAX_BYTES_PER_UNIT;
+    const element = `,${recordJson(entry, timeMs)}`;
+    const worst = element.length * MAX_BYTES_PER_UNIT;
     if (this.current === undefined || this.used + worst > this.current.length) {
       this.seal();
       this.current = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, worst));
     }
-    this.used += this.current.write(line, this.used);
+    this.used += this.current.write(element, this.used);
     this.records += 1;
+    this.earliest = Math.min(this.earliest, timeMs);
+    this.latest = Math.max(this.latest, timeMs);
   }
 
-  /** The records as COPY's input: only bytes written (the buffers are not zeroed, nothing else is sent). */
-  data(): Buffer<ArrayBuffer>[] {
+  /** The records as one JSON array (only bytes written are read: the buffers are not zeroed). */
+  json(): string {
     this.seal();
-    return this.full;
+    return `[${Buffer.concat(this.full).toString('utf8', 1)}]`;
   }
 
   /** Puts an unwritten batch back in front. */
   prepend(batch: LedgerBatch): void {
-    this.full.unshift(...batch.data());
-    this.records += batch.size;
+    batch.seal();
+    this.full.unshift(...batch.full);
+    this.records += batch.records;
+    this.earliest = Math.min(this.earliest, batch.earliest);
+    this.latest = Math.max(this.latest, batch.latest);
   }
 
   private seal(): void {

@@ -6,11 +6,11 @@ import type { Logger } from '../rest/services.ts';
 import type { SchemaStore } from '../schema/schema-store.ts';
 import type { FieldType } from '../schema/types.ts';
 import { sqlState, type Driver } from '../storage/driver.ts';
-import { LEDGER_COLUMNS, LedgerBatch } from './ledger-batch.ts';
-import { physicalIndexName } from '../storage/sql/ddl.ts';
-import { ident } from '../storage/sql/params.ts';
+import { LedgerBatch } from './ledger-batch.ts';
+import { batchBounds } from './ledger-bounds.ts';
+import { BATCH_FIRST, BATCH_LAST, deleteBatchesOlderThan, ensureLedgerStorage, insertBatch, LEDGER_VIEW } from './ledger-storage.ts';
 
-export const LEDGER_CLASS = '_PrivilegeLedger';
+export const LEDGER_CLASS = LEDGER_VIEW;
 
 const LEDGER_FIELDS = new Map<string, FieldType>([
   ['keyKind', { type: 'String' }],
@@ -23,10 +23,13 @@ const LEDGER_FIELDS = new Map<string, FieldType>([
   ['operation', { type: 'String' }],
   ['objectIds', { type: 'Array' }],
   ['status', { type: 'Number' }],
+  // The span of the batch a record came in: for the bounds a query implies (ledger-bounds.ts), never shown.
+  [BATCH_FIRST, { type: 'Date' }],
+  [BATCH_LAST, { type: 'Date' }],
 ]);
 
 const FLUSH_MS = 250;
-/** Records per COPY: a statement's fixed cost (a connection, commit, WAL flush) is shared by its rows. */
+/** Records per batch: a statement's fixed cost (a connection, a row, a commit) is shared by its records. */
 const FLUSH_SIZE = 1000;
 /** After a failed write, the next attempt (sooner would only repeat the error in the log). */
 const RETRY_MS = 5_000;
@@ -56,12 +59,9 @@ export interface LedgerEntry {
 }
 
 export async function ensureLedgerClass(driver: Driver, schemas: SchemaStore): Promise<void> {
-  await schemas.ensureFields(LEDGER_CLASS, LEDGER_FIELDS, driver);
-  await driver.query(`CREATE INDEX IF NOT EXISTS "${LEDGER_CLASS}_createdAt" ON "${LEDGER_CLASS}" ("createdAt")`);
-  // Every record's _rperm/_wperm are empty and only the master keys read the class, so no query uses the
-  // ACL's GIN indexes every class gets; kept, each would be updated on every record (and its pending list
-  // merged by vacuum) on the path whose cost must stay within a few percent.
-  for (const column of ['_rperm', '_wperm']) await driver.query(`DROP INDEX IF EXISTS ${ident(physicalIndexName(LEDGER_CLASS, column))}`);
+  await ensureLedgerStorage(driver);
+  // The class's fields for queries; its relation is the view ledger-storage.ts keeps.
+  await schemas.ensureFields(LEDGER_CLASS, LEDGER_FIELDS, driver, 'own');
 }
 
 /** Who a privileged request acted for, as the ledger writes it. */
@@ -73,9 +73,9 @@ export function onBehalfOf(auth: AuthContext | undefined): string | undefined {
 
 /**
  * The privilege ledger: one record per request made with the master, read-only master or maintenance key,
- * and per `useMasterKey` escalation in cloud code. Records are buffered and appended with one COPY every
- * 250 ms (or 1,000 records), so recording costs the request it describes a line written into a buffer, not
- * a round trip. A failed write is logged and retried (after 5 s, or sooner with the next batch); the buffer
+ * and per `useMasterKey` escalation in cloud code. Records are buffered and appended as one row every
+ * 250 ms (or 1,000 records; see ledger-storage.ts), so recording costs the request it describes a record
+ * written into a buffer, not a round trip. A failed write is logged and retried (after 5 s, or sooner with the next batch); the buffer
  * is bounded, and what cannot be kept is counted in the log, never silently lost. Clients can neither read
  * nor write it; the master key reads it through `/classes/_PrivilegeLedger` with the usual filters.
  */
@@ -114,7 +114,8 @@ export class PrivilegeLedger {
   private async write(batch: LedgerBatch): Promise<void> {
     if (batch.size === 0) return;
     try {
-      await this.driver.copyIn(LEDGER_CLASS, LEDGER_COLUMNS, batch.data());
+      const { first, last } = batch.span;
+      await insertBatch(this.driver, first, last, batch.json());
     } catch (error) {
       if (HOPELESS.test(sqlState(error) ?? '')) {
         logSafely(this.log(), 'error', { err: error, records: batch.size }, 'privilege ledger records were refused by the database and dropped');
@@ -137,13 +138,26 @@ export class PrivilegeLedger {
   /** Deletes records older than the retention period (0 keeps them forever). */
   async prune(): Promise<void> {
     if (this.retentionDays <= 0) return;
-    await this.driver.query(`DELETE FROM "${LEDGER_CLASS}" WHERE "createdAt" < now() - make_interval(days => $1::int)`, [this.retentionDays]);
+    await deleteBatchesOlderThan(this.driver, this.retentionDays);
   }
 }
 
 const NOTHING: Condition = { type: 'or', conditions: [] };
 
-/** Master-only reads; nobody writes it through the API, not even the master key (append-only). */
+/**
+ * Master-only reads, narrowed to the batches a query's time bounds or record ids allow; nobody writes it
+ * through the API, not even the master key (append-only).
+ */
 export function ledgerPlugin(): ClassPlugin {
-  return { className: LEDGER_CLASS, operations: new Set(['find', 'get', 'count']), masterOnly: true, rowFilter: () => NOTHING };
+  return {
+    className: LEDGER_CLASS,
+    operations: new Set(['find', 'get', 'count']),
+    masterOnly: true,
+    rowFilter: () => NOTHING,
+    impliedWhere: batchBounds,
+    filterRead(_caller, record) {
+      delete record[BATCH_FIRST];
+      delete record[BATCH_LAST];
+    },
+  };
 }

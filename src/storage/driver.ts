@@ -21,13 +21,6 @@ export interface Driver extends SqlExecutor {
    */
   afterCommit(callback: () => void): void;
   /**
-   * Appends rows to `table` with COPY and resolves to how many: `data` is the rows in COPY's text format
-   * (a line each, the values in `columns`' order separated by tabs, `\N` for NULL), in chunks that need not
-   * end at a line's end. Atomic: on any error no row is added. For bulk appends (the privilege ledger); not
-   * inside a transaction (it takes a connection of its own).
-   */
-  copyIn(table: string, columns: readonly string[], data: readonly Uint8Array<ArrayBuffer>[]): Promise<number>;
-  /**
    * Routine maintenance the engine does not do by itself (PGlite has no autovacuum): `analyze` refreshes
    * planner statistics if rows changed since the last run (without them the planner reads whole tables
    * through the ACL index); `vacuum` also reclaims space.
@@ -75,8 +68,6 @@ export async function withTransaction<T>(driver: Driver, work: (db: Driver) => P
           afterCommit: (callback) => {
             pending.push(callback);
           },
-          // The ledger's bulk append is never part of a request's transaction.
-          copyIn: () => Promise.reject(new Error('copyIn is not available inside a transaction')),
           maintain: () => Promise.resolve(),
           close: () => Promise.resolve(),
         };

@@ -1,7 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import type { Driver, QueryResult, SqlExecutor } from '../driver.ts';
-import { copyInto } from '../sql/params.ts';
 import { lockDirectory } from './directory-lock.ts';
 
 const WRITES = /^\s*(INSERT|UPDATE|DELETE|CREATE|ALTER|DROP)\b/i;
@@ -37,12 +36,6 @@ export async function openPGlite(dataDir: string | undefined, statementTimeoutMs
     transaction: (work) => db.transaction((tx) => work(wrap(tx))),
     afterCommit(callback) {
       callback();
-    },
-    async copyIn(table, columns, data) {
-      changed = true;
-      // PGlite reads COPY's input from the query's blob, named by this pseudo file.
-      const result = await db.query(`${copyInto(table, columns)} FROM '/dev/blob'`, [], { blob: new Blob([...data]) });
-      return result.affectedRows ?? 0;
     },
     async maintain(level = 'vacuum') {
       if (level === 'analyze' && !changed) return;

@@ -1,9 +1,6 @@
 import { createHash } from 'node:crypto';
-import { finished } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import type { Driver, QueryResult, SqlExecutor } from '../driver.ts';
-import { copyInto } from '../sql/params.ts';
 
 /** How many distinct statements each connection keeps prepared; beyond it statements run unnamed. */
 const PREPARED_STATEMENT_LIMIT = 500;
@@ -70,24 +67,6 @@ export async function openPostgres(connectionString: string, poolSize: number, s
     },
     afterCommit(callback) {
       callback();
-    },
-    async copyIn(table, columns, data) {
-      const client = await pool.connect();
-      let broken = false;
-      try {
-        const copy = client.query(copyFrom(`${copyInto(table, columns)} FROM STDIN`));
-        const done = finished(copy);
-        for (const chunk of data) copy.write(chunk);
-        copy.end();
-        await done;
-        return copy.rowCount;
-      } catch (error) {
-        // Whatever state a failed COPY left the connection in, it is not handed to a request.
-        broken = true;
-        throw error;
-      } finally {
-        client.release(broken);
-      }
     },
     maintain() {
       // PostgreSQL's autovacuum does this work.

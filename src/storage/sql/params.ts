@@ -34,10 +34,6 @@ export function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-/** `COPY "table" ("a", "b")`: the start of a COPY into those columns, its source left to the driver. */
-export function copyInto(table: string, columns: readonly string[]): string {
-  return `COPY ${ident(table)} (${columns.map(ident).join(', ')})`;
-}
 
 /** Aliases for nested sub-queries, so an inner table's column never shadows an outer reference. */
 export class Aliases {
