@@ -15,8 +15,12 @@ import { openDriver } from '../src/storage/drivers/open.ts';
 import { call, query } from './helpers/http.ts';
 import { engines, freshPostgresDatabase, startTestServer, type TestServer } from './helpers/server.ts';
 
-/** Far in the past, and spread over a minute: nothing the server records itself can fall among them. */
+/**
+ * Far in the past or far ahead, so nothing the server records itself falls among a test's records; either
+ * end of the ledger, so pages in either time order are looked for in windows around them.
+ */
 const BASE = Date.parse('2003-03-03T00:00:00.000Z');
+const FUTURE = Date.parse('2093-03-03T00:00:00.000Z');
 const iso = (ms: number): { __type: 'Date'; iso: string } => ({ __type: 'Date', iso: new Date(ms).toISOString() });
 
 interface Stored {
@@ -47,11 +51,11 @@ for (const engine of engines()) {
     after(async () => server.stop());
 
     /** Stores batches of records at the given offsets from BASE (each batch's span is its records'). */
-    async function store(marker: string, batches: readonly (readonly number[])[]): Promise<Stored[]> {
+    async function store(marker: string, batches: readonly (readonly number[])[], base = BASE): Promise<Stored[]> {
       const stored: Stored[] = [];
       for (const offsets of batches) {
         const batch = new LedgerBatch();
-        offsets.forEach((offset, i) => batch.add(entry(marker, i), BASE + offset));
+        offsets.forEach((offset, i) => batch.add(entry(marker, i), base + offset));
         if (batch.size === 0) continue;
         await insertBatch(server.parsec.services.driver, batch.span.first, batch.span.last, batch.json());
       }
@@ -61,25 +65,31 @@ for (const engine of engines()) {
       return stored;
     }
 
-    async function findIds(where: Record<string, unknown>): Promise<{ ids: string[]; count: number }> {
-      const found = await call(server.url, `/classes/_PrivilegeLedger${query({ where, order: 'objectId', limit: 1000, count: 1 })}`, { master: true });
+    async function findIds(where: Record<string, unknown>, page: { order: string; limit: number; skip: number } = { order: 'objectId', limit: 1000, skip: 0 }): Promise<{ ids: string[]; count: number }> {
+      const found = await call(server.url, `/classes/_PrivilegeLedger${query({ where, ...page, count: 1 })}`, { master: true });
       assert.equal(found.status, 200, JSON.stringify(found.body));
       return { ids: found.body.results.map((record: { objectId: string }) => record.objectId), count: found.body.count };
     }
 
     test('a query bounded by time or by record ids finds exactly the records it matches, whatever batches they came in', async () => {
-      const offsets = fc.integer({ min: 0, max: 60_000 });
-      const constraint = (stored: readonly Stored[]) =>
+      // A minute, or a month: pages ordered by time are looked for in windows from a minute wide upwards.
+      const offsets = fc.oneof(fc.integer({ min: 0, max: 60_000 }), fc.integer({ min: 0, max: 30 * 86_400_000 }));
+      const constraint = (stored: readonly Stored[], base: number) =>
         fc.oneof(
-          fc.record({ kind: fc.constant('time' as const), operator: fc.constantFrom('$lt', '$lte', '$gt', '$gte', '$eq'), field: fc.constantFrom('createdAt', 'updatedAt'), at: fc.oneof(offsets.map((o) => BASE + o), fc.constantFrom(...stored.map((s) => s.time))) }),
+          fc.record({ kind: fc.constant('time' as const), operator: fc.constantFrom('$lt', '$lte', '$gt', '$gte', '$eq'), field: fc.constantFrom('createdAt', 'updatedAt'), at: fc.oneof(offsets.map((o) => base + o), fc.constantFrom(...stored.map((s) => s.time))) }),
           fc.record({ kind: fc.constant('id' as const), ids: fc.array(fc.constantFrom(...stored.map((s) => s.objectId), '000000000aaaaaaaa', 'zzzzzzzzzvvvvvvvv'), { minLength: 1, maxLength: 3 }) }),
         );
       let run = 0;
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.array(offsets, { minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 6 }), fc.integer({ min: 0, max: 1000 }), async (batches, seed) => {
+        fc.asyncProperty(
+          fc.array(fc.array(offsets, { minLength: 1, maxLength: 20 }), { minLength: 1, maxLength: 6 }),
+          fc.integer({ min: 0, max: 1000 }),
+          fc.constantFrom(BASE, FUTURE),
+          fc.record({ order: fc.constantFrom('objectId', 'createdAt,objectId', '-createdAt,objectId', '-updatedAt,objectId'), limit: fc.integer({ min: 1, max: 12 }), skip: fc.integer({ min: 0, max: 4 }) }),
+          async (batches, seed, base, page) => {
           const marker = `Probe${engine}${run++}`;
-          const stored = await store(marker, batches);
-          const constraints = fc.sample(fc.array(constraint(stored), { minLength: 1, maxLength: 3 }), { numRuns: 1, seed })[0] ?? [];
+          const stored = await store(marker, batches, base);
+          const constraints = fc.sample(fc.array(constraint(stored, base), { minLength: 1, maxLength: 3 }), { numRuns: 1, seed })[0] ?? [];
           const where: Record<string, any> = { className: marker };
           let expected = stored;
           for (const c of constraints) {
@@ -94,10 +104,16 @@ for (const engine of engines()) {
             where[c.field] = { ...(where[c.field] as object | undefined), [c.operator]: iso(c.at) };
             expected = expected.filter((s) => test(s.time));
           }
-          const found = await findIds(where);
+          const all = await findIds(where);
           const wanted = expected.map((s) => s.objectId).sort();
-          assert.deepEqual(found.ids, wanted, JSON.stringify({ where, batches }));
-          assert.equal(found.count, wanted.length);
+          assert.deepEqual(all.ids, wanted, JSON.stringify({ where, batches }));
+          assert.equal(all.count, wanted.length);
+          // A page in time order, as the dashboard asks for it: the same records, the same page.
+          const byTime = (a: Stored, b: Stored): number => (page.order.startsWith('-') ? b.time - a.time : a.time - b.time) || (a.objectId < b.objectId ? -1 : 1);
+          const sorted = page.order === 'objectId' ? expected.map((s) => s.objectId).sort() : [...expected].sort(byTime).map((s) => s.objectId);
+          const paged = await findIds(where, page);
+          assert.deepEqual(paged.ids, sorted.slice(page.skip, page.skip + page.limit), JSON.stringify({ where, page, batches }));
+          assert.equal(paged.count, wanted.length);
         }),
         { numRuns: 40 },
       );

@@ -1,7 +1,7 @@
 import type { AuthContext } from '../auth/context.ts';
-import type { Condition } from '../query/tree.ts';
+import type { Condition, FindQuery } from '../query/tree.ts';
 import type { ObjectWrite } from '../query/write-tree.ts';
-import type { Driver } from '../storage/driver.ts';
+import type { Driver, SqlExecutor } from '../storage/driver.ts';
 import type { InternalValue } from '../storage/sql/compile-write.ts';
 import type { Operation } from './class-access.ts';
 import type { JsonRecord } from './encode.ts';
@@ -45,6 +45,12 @@ export interface ClassPlugin {
    * count of the class (the privilege ledger's batch spans). They must never exclude a row `where` matches.
    */
   impliedWhere?(where: Condition): Condition;
+  /**
+   * Narrower versions of a find to try before the find itself (the ledger's time windows, newest first):
+   * the first whose page comes back full answers it. Each must leave out only rows that sort after every
+   * row it returns.
+   */
+  readWindows?(query: FindQuery, db: SqlExecutor): AsyncIterable<Condition>;
   /**
    * A create that names an object already stored (a device registering again) becomes an update of that
    * object, with the caller's write permission; undefined creates as usual. Runs before any trigger.

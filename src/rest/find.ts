@@ -1,5 +1,5 @@
 import { ErrorCode, ParseError } from '../errors/parse-error.ts';
-import { and, INCLUDE_ALL, TEXT_SCORE, type FindQuery } from '../query/tree.ts';
+import { and, INCLUDE_ALL, TEXT_SCORE, type Condition, type FindQuery } from '../query/tree.ts';
 import type { ClassSchema } from '../schema/types.ts';
 import { compileCount, compileFind } from '../storage/sql/compile-find.ts';
 import { assertClassServed, assertMayUseMissingClass } from './class-access.ts';
@@ -68,12 +68,23 @@ export async function find(caller: Caller, requested: FindQuery, operation: 'fin
   assertQueryable(access, query);
   const triggers = options.cloudTriggers === false ? undefined : FindTriggers.for(caller, query.className);
   if (triggers !== undefined) query = await triggers.beforeFind(query, operation);
-  const implied = caller.services.plugins.get(query.className)?.impliedWhere?.(query.where);
-  if (implied !== undefined) query = { ...query, where: and(query.where, implied) };
+  const plugin = caller.services.plugins.get(query.className);
+  const withImplied = (where: Condition): FindQuery => {
+    const implied = plugin?.impliedWhere?.(where);
+    return { ...query, where: implied === undefined ? where : and(where, implied) };
+  };
   const base = { schemaOf: (name: string) => schemas.get(name), access };
-  if (requested.explain === true) return { results: await explain(caller, compileFind(query, schema, { ...base, operation })) };
+  if (requested.explain === true) return { results: await explain(caller, compileFind(withImplied(query.where), schema, { ...base, operation })) };
   const reads = options.replica === true ? clientReads(caller) : driver;
-  const rows = query.limit === 0 ? [] : (await reads.query(...statement(compileFind(query, schema, { ...base, operation })))).rows;
+  const select = async (where: Condition): Promise<Record<string, unknown>[]> => (await reads.query(...statement(compileFind(withImplied(where), schema, { ...base, operation })))).rows;
+  let rows: Record<string, unknown>[] | undefined = query.limit === 0 ? [] : undefined;
+  for await (const window of rows === undefined ? (plugin?.readWindows?.(query, reads) ?? []) : []) {
+    const page = await select(and(query.where, window));
+    if (page.length < query.limit) continue;
+    rows = page;
+    break;
+  }
+  rows ??= await select(query.where);
   let results = rows.map((row) => withScore(encodeRow(schema, row, fileBaseUrl(caller)), row));
   hideProtected(caller, query.className, results);
   if (triggers !== undefined) {
@@ -85,7 +96,7 @@ export async function find(caller: Caller, requested: FindQuery, operation: 'fin
   await applyIncludes(caller, results, expandIncludeAll(query.include, schema), { replica: options.replica });
   if (query.nestedKeys !== undefined) keepNestedKeys(results, query.nestedKeys);
   if (!query.count) return { results };
-  const counted = await reads.query<{ count: string | number }>(...statement(compileCount(query.className, query.where, schema, { ...base, operation: 'count' })));
+  const counted = await reads.query<{ count: string | number }>(...statement(compileCount(query.className, withImplied(query.where).where, schema, { ...base, operation: 'count' })));
   return { results, count: Number(counted.rows[0]?.count ?? 0) };
 }
 

@@ -8,6 +8,7 @@ import type { FieldType } from '../schema/types.ts';
 import { sqlState, type Driver } from '../storage/driver.ts';
 import { LedgerBatch } from './ledger-batch.ts';
 import { batchBounds } from './ledger-bounds.ts';
+import { timeWindows } from './ledger-windows.ts';
 import { BATCH_FIRST, BATCH_LAST, deleteBatchesOlderThan, ensureLedgerStorage, insertBatch, LEDGER_VIEW } from './ledger-storage.ts';
 
 export const LEDGER_CLASS = LEDGER_VIEW;
@@ -145,8 +146,8 @@ export class PrivilegeLedger {
 const NOTHING: Condition = { type: 'or', conditions: [] };
 
 /**
- * Master-only reads, narrowed to the batches a query's time bounds or record ids allow; nobody writes it
- * through the API, not even the master key (append-only).
+ * Master-only reads, narrowed to the batches a query's time bounds or record ids allow, and a page ordered by
+ * time looked for near its end first; nobody writes it through the API, not even the master key (append-only).
  */
 export function ledgerPlugin(): ClassPlugin {
   return {
@@ -155,6 +156,7 @@ export function ledgerPlugin(): ClassPlugin {
     masterOnly: true,
     rowFilter: () => NOTHING,
     impliedWhere: batchBounds,
+    readWindows: timeWindows,
     filterRead(_caller, record) {
       delete record[BATCH_FIRST];
       delete record[BATCH_LAST];
