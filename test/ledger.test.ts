@@ -168,7 +168,7 @@ for (const engine of engines()) {
       const start = Date.parse('2001-01-02T03:04:05.000Z');
       entries.forEach((entry, i) => batch.add(entry, start + i));
       assert.deepEqual(batch.span, { first: new Date(start), last: new Date(start + 1499) });
-      await insertBatch(driver, batch.span.first, batch.span.last, batch.json());
+      await insertBatch(driver, batch);
       const { rows } = await driver.query<Record<string, any>>('SELECT * FROM "_PrivilegeLedger" WHERE "batchFirstAt" = $1 ORDER BY "objectId"', [new Date(start)]);
       assert.equal(rows.length, entries.length);
       rows.forEach((row, i) => {
@@ -188,7 +188,7 @@ for (const engine of engines()) {
       const entry = (objectIds: string[], path: string): LedgerEntry => ({ keyKind: 'master', ip: '127.0.0.1', method: 'GET', path, origin: undefined, onBehalfOf: undefined, className: 'X', operation: 'find', objectIds, status: 200 });
       batch.add(entry(['ok'], '/classes/X'), Date.parse('2001-01-01T00:00:00.001Z'));
       batch.add(entry(['a\0b', '\ud800x', 'y\udc00', '😀'], '/classes/X/\0\udbff'), Date.parse('2001-01-01T00:00:00.002Z'));
-      await insertBatch(driver, batch.span.first, batch.span.last, batch.json());
+      await insertBatch(driver, batch);
       const { rows } = await driver.query<{ objectIds: string[]; path: string }>('SELECT "objectIds", "path" FROM "_PrivilegeLedger" WHERE "batchFirstAt" = $1 ORDER BY "objectId"', [batch.span.first]);
       assert.deepEqual(rows.map((row) => [row.objectIds, row.path]), [[['ok'], '/classes/X'], [['a\uFFFDb', '\uFFFDx', 'y\uFFFD', '😀'], '/classes/X/\uFFFD\uFFFD']]);
       await driver.query('DELETE FROM "_PrivilegeLedgerBatch" WHERE "firstAt" = $1', [batch.span.first]);

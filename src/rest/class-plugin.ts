@@ -51,6 +51,8 @@ export interface ClassPlugin {
    * row it returns.
    */
   readWindows?(query: FindQuery, db: SqlExecutor): AsyncIterable<Condition>;
+  /** The number of rows, known without reading them (the ledger's, from its batches' sizes): for a count with no condition at all. */
+  countAll?(db: SqlExecutor): Promise<number>;
   /**
    * A create that names an object already stored (a device registering again) becomes an update of that
    * object, with the caller's write permission; undefined creates as usual. Runs before any trigger.

@@ -10,7 +10,7 @@
  * record id to the batches whose time span can hold its records (see ledger-bounds.ts).
  */
 import type { Driver, SqlExecutor } from '../storage/driver.ts';
-import { RECORD_FIELDS } from './ledger-batch.ts';
+import { RECORD_FIELDS, type LedgerBatch } from './ledger-batch.ts';
 
 export const LEDGER_VIEW = '_PrivilegeLedger';
 export const BATCH_TABLE = '_PrivilegeLedgerBatch';
@@ -56,15 +56,23 @@ const VIEW_SQL = `CREATE OR REPLACE VIEW "${LEDGER_VIEW}" AS SELECT ${[
 ].join(', ')} FROM "${BATCH_TABLE}" b CROSS JOIN LATERAL jsonb_array_elements(b."records"::jsonb) AS r`;
 
 /**
+ * The time a record id starts with (ledger-bounds.ts reads it the same way), for ids of that shape. Ids an
+ * earlier version gave its records had it too, but their `createdAt` was the time of the write, up to a
+ * retry later: a batch's span must hold both times.
+ */
+const ID_TIME = `CASE WHEN "objectId" ~ '^[0-9a-z]{9}[0-9a-v]{8}$' THEN timestamptz 'epoch' + interval '1 millisecond' *
+  (SELECT sum((strpos('0123456789abcdefghijklmnopqrstuvwxyz', substr("objectId", i, 1)) - 1)::numeric * 36::numeric ^ (9 - i)) FROM generate_series(1, 9) AS i) END`;
+
+/**
  * A ledger written by an earlier Parsec (a table with a row per record) moves into batches of a thousand,
  * in the order recorded, each record as the encoder writes it: times in milliseconds, as the spans too, so
- * a record's time never falls outside its batch's span.
+ * neither a record's time nor its id's falls outside its batch's span.
  */
-const MIGRATE_ROWS = `INSERT INTO "${BATCH_TABLE}" ("firstAt", "lastAt", "records")
-  SELECT date_trunc('milliseconds', min("createdAt")), date_trunc('milliseconds', max("createdAt")), jsonb_agg(jsonb_build_array(${RECORD_FIELDS.map((field) =>
+const MIGRATE_ROWS = `INSERT INTO "${BATCH_TABLE}" ("firstAt", "lastAt", "size", "records")
+  SELECT least(date_trunc('milliseconds', min("createdAt")), min("idTime")), greatest(date_trunc('milliseconds', max("createdAt")), max("idTime")), count(*), jsonb_agg(jsonb_build_array(${RECORD_FIELDS.map((field) =>
     field === 'createdAt' ? `to_char("createdAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')` : `"${field}"`,
   ).join(', ')}) ORDER BY "createdAt", "objectId")::text
-  FROM (SELECT *, (row_number() OVER (ORDER BY "createdAt", "objectId") - 1) / 1000 AS "chunk" FROM "${LEDGER_VIEW}") AS "old"
+  FROM (SELECT *, ${ID_TIME} AS "idTime", (row_number() OVER (ORDER BY "createdAt", "objectId") - 1) / 1000 AS "chunk" FROM "${LEDGER_VIEW}") AS "old"
   GROUP BY "chunk"`;
 
 async function relationKind(tx: SqlExecutor, name: string): Promise<string | undefined> {
@@ -82,7 +90,7 @@ async function relationKind(tx: SqlExecutor, name: string): Promise<string | und
 export async function ensureLedgerStorage(driver: Driver): Promise<void> {
   await driver.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`parsec:${LEDGER_VIEW}`]);
-    await tx.query(`CREATE TABLE IF NOT EXISTS "${BATCH_TABLE}" ("firstAt" timestamptz NOT NULL, "lastAt" timestamptz NOT NULL, "records" text NOT NULL)`);
+    await tx.query(`CREATE TABLE IF NOT EXISTS "${BATCH_TABLE}" ("firstAt" timestamptz NOT NULL, "lastAt" timestamptz NOT NULL, "size" integer NOT NULL, "records" text NOT NULL)`);
     // Similar records compress well; lz4 costs a fraction of the default's CPU (PGlite is built without it).
     const { rows } = await tx.query<{ lz4: boolean }>(`SELECT 'lz4' = ANY(enumvals) AS lz4 FROM pg_settings WHERE name = 'default_toast_compression'`);
     if (rows[0]?.lz4 === true) await tx.query(`ALTER TABLE "${BATCH_TABLE}" ALTER COLUMN "records" SET COMPRESSION lz4`);
@@ -97,8 +105,15 @@ export async function ensureLedgerStorage(driver: Driver): Promise<void> {
 }
 
 /** Appends one batch: a single row, whatever the number of records. */
-export async function insertBatch(driver: Driver, first: Date, last: Date, records: string): Promise<void> {
-  await driver.query(`INSERT INTO "${BATCH_TABLE}" ("firstAt", "lastAt", "records") VALUES ($1, $2, $3)`, [first, last, records]);
+export async function insertBatch(driver: Driver, batch: LedgerBatch): Promise<void> {
+  const { first, last } = batch.span;
+  await driver.query(`INSERT INTO "${BATCH_TABLE}" ("firstAt", "lastAt", "size", "records") VALUES ($1, $2, $3, $4)`, [first, last, batch.size, batch.json()]);
+}
+
+/** How many records the ledger holds, from its batches' sizes (a count of the view reads every record). */
+export async function countRecords(db: SqlExecutor): Promise<number> {
+  const { rows } = await db.query<{ total: string | number | null }>(`SELECT sum("size") AS "total" FROM "${BATCH_TABLE}"`);
+  return Number(rows[0]?.total ?? 0);
 }
 
 /**

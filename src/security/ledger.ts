@@ -9,7 +9,7 @@ import { sqlState, type Driver } from '../storage/driver.ts';
 import { LedgerBatch } from './ledger-batch.ts';
 import { batchBounds } from './ledger-bounds.ts';
 import { timeWindows } from './ledger-windows.ts';
-import { BATCH_FIRST, BATCH_LAST, deleteBatchesOlderThan, ensureLedgerStorage, insertBatch, LEDGER_VIEW } from './ledger-storage.ts';
+import { BATCH_FIRST, BATCH_LAST, countRecords, deleteBatchesOlderThan, ensureLedgerStorage, insertBatch, LEDGER_VIEW } from './ledger-storage.ts';
 
 export const LEDGER_CLASS = LEDGER_VIEW;
 
@@ -115,8 +115,7 @@ export class PrivilegeLedger {
   private async write(batch: LedgerBatch): Promise<void> {
     if (batch.size === 0) return;
     try {
-      const { first, last } = batch.span;
-      await insertBatch(this.driver, first, last, batch.json());
+      await insertBatch(this.driver, batch);
     } catch (error) {
       if (HOPELESS.test(sqlState(error) ?? '')) {
         logSafely(this.log(), 'error', { err: error, records: batch.size }, 'privilege ledger records were refused by the database and dropped');
@@ -157,6 +156,7 @@ export function ledgerPlugin(): ClassPlugin {
     rowFilter: () => NOTHING,
     impliedWhere: batchBounds,
     readWindows: timeWindows,
+    countAll: countRecords,
     filterRead(_caller, record) {
       delete record[BATCH_FIRST];
       delete record[BATCH_LAST];
