@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { call } from './helpers/http.ts';
+import { call, query } from './helpers/http.ts';
 import { parseSdk } from './helpers/sdk.ts';
 import { engines, startTestServer, type TestServer } from './helpers/server.ts';
 
@@ -252,6 +252,20 @@ for (const engine of engines()) {
       // The SDK refuses to encode an invalid Date itself; the same value sent raw is 111.
       const invalidDate = await call(server.url, '/classes/SdkInvalid', { method: 'POST', body: { when: { __type: 'Date', iso: 'not a date' } } });
       assert.equal(invalidDate.body.code, 111, JSON.stringify(invalidDate.body));
+      // Dates JavaScript holds but PostgreSQL cannot read back from their ISO form (years past 9999, before 1):
+      // 111 for a write, from the SDK too, and for a query, never a 500.
+      await rejectsWith(new Parse.Object('SdkInvalid').save({ when: new Date(8.64e15) }), 111);
+      for (const iso of ['+275760-09-13T00:00:00.000Z', '-000001-01-01T00:00:00.000Z', '10000-01-01T00:00:00.000Z', '0000-12-31T23:59:59.999Z']) {
+        const write = await call(server.url, '/classes/SdkInvalid', { method: 'POST', body: { when: { __type: 'Date', iso } } });
+        assert.equal(write.body.code, 111, `${iso}: ${JSON.stringify(write.body)}`);
+        for (const className of ['SdkInvalid', '_PrivilegeLedger']) {
+          const read = await call(server.url, `/classes/${className}${query({ where: { createdAt: { $gt: { __type: 'Date', iso } } } })}`, { master: true });
+          assert.equal(read.body.code, 111, `${className} ${iso}: ${JSON.stringify(read.body)}`);
+        }
+      }
+      const edges = await new Parse.Object('SdkDateEdges', { first: new Date('0001-01-01T00:00:00.000Z'), last: new Date('9999-12-31T23:59:59.999Z') }).save();
+      const storedEdges = await fresh('SdkDateEdges', edges.id);
+      assert.deepEqual([storedEdges.get('first').toISOString(), storedEdges.get('last').toISOString()], ['0001-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z']);
       await rejectsWith(new Parse.Object('Foo^Bar').save(), 103);
       await rejectsWith(new Parse.Object('SdkInvalid').save({ 'foo^bar': 'baz' }), 105);
       assert.equal(await new Parse.Query('SdkInvalid').count({ useMasterKey: true }).catch(() => 0), before);

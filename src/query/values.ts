@@ -37,10 +37,18 @@ export function decodePointer(raw: JsonObject): ParseValue & { kind: 'pointer' }
   return { kind: 'pointer', className, objectId };
 }
 
+/**
+ * The dates PostgreSQL reads back from their ISO form: years 1 to 9999. JavaScript's reach beyond them
+ * (±275,760) is written `+275760-…` or `-000001-…`, which PostgreSQL refuses inside the statement.
+ */
+const EARLIEST_DATE = Date.parse('0001-01-01T00:00:00.000Z');
+const LATEST_DATE = Date.parse('9999-12-31T23:59:59.999Z');
+
 function decodeDate(raw: JsonObject): ParseValue {
   const iso = raw.iso;
   const date = typeof iso === 'string' ? new Date(iso) : undefined;
   if (date === undefined || Number.isNaN(date.getTime())) fail(ErrorCode.INCORRECT_TYPE, 'Invalid date.');
+  if (date.getTime() < EARLIEST_DATE || date.getTime() > LATEST_DATE) fail(ErrorCode.INCORRECT_TYPE, 'Invalid date: years 1 to 9999 only.');
   return { kind: 'date', value: date };
 }
 
