@@ -8,7 +8,6 @@ import type { LedgerEntry } from './ledger.ts';
 /** How many object ids one record keeps (a find of 1,000 rows is one record, not a copy of the result). */
 const MAX_IDS = 20;
 
-
 const ID_ALPHABET = '0123456789abcdefghijklmnopqrstuv';
 /** Random bytes drawn a few kilobytes at a time: one CSPRNG call per 512 ids rather than eight per id. */
 const randomPool = Buffer.alloc(4096);
@@ -35,6 +34,14 @@ function randomSuffix(): string {
  */
 export function ledgerRecordId(timeMs: number): string {
   return timeOf(timeMs).idPrefix + randomSuffix();
+}
+
+/** The shape of a ledgerRecordId (ledger-storage.ts matches it in SQL too). */
+export const RECORD_ID = /^[0-9a-z]{9}[0-9a-v]{8}$/;
+
+/** The time a ledger record id starts with; undefined for another shape of id. */
+export function recordIdTime(id: string): number | undefined {
+  return RECORD_ID.test(id) ? Number.parseInt(id.slice(0, 9), 36) : undefined;
 }
 
 /** The fields of a record, in the order its JSON array holds them (the ledger's view reads them by position). */

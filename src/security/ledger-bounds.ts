@@ -7,13 +7,11 @@
  */
 import { and, topLevelConditions, TRUE, type Condition } from '../query/tree.ts';
 import type { ParseValue } from '../query/values.ts';
+import { recordIdTime } from './ledger-batch.ts';
 import { BATCH_FIRST, BATCH_LAST } from './ledger-storage.ts';
 
-/** A ledger record id: 9 base-36 digits of milliseconds, then 8 random characters. */
-const RECORD_ID = /^[0-9a-z]{9}[0-9a-v]{8}$/;
-
 function idTime(value: ParseValue): number | undefined {
-  return value.kind === 'string' && RECORD_ID.test(value.value) ? Number.parseInt(value.value.slice(0, 9), 36) : undefined;
+  return value.kind === 'string' ? recordIdTime(value.value) : undefined;
 }
 
 function dateTime(value: ParseValue): number | undefined {

@@ -10,7 +10,7 @@
  * record id to the batches whose time span can hold its records (see ledger-bounds.ts).
  */
 import type { Driver, SqlExecutor } from '../storage/driver.ts';
-import { RECORD_FIELDS, type LedgerBatch } from './ledger-batch.ts';
+import { RECORD_FIELDS, RECORD_ID, type LedgerBatch } from './ledger-batch.ts';
 
 export const LEDGER_VIEW = '_PrivilegeLedger';
 export const BATCH_TABLE = '_PrivilegeLedgerBatch';
@@ -56,11 +56,11 @@ const VIEW_SQL = `CREATE OR REPLACE VIEW "${LEDGER_VIEW}" AS SELECT ${[
 ].join(', ')} FROM "${BATCH_TABLE}" b CROSS JOIN LATERAL jsonb_array_elements(b."records"::jsonb) AS r`;
 
 /**
- * The time a record id starts with (ledger-bounds.ts reads it the same way), for ids of that shape. Ids an
+ * The time a record id starts with (recordIdTime in SQL), for ids of that shape. Ids an
  * earlier version gave its records had it too, but their `createdAt` was the time of the write, up to a
  * retry later: a batch's span must hold both times.
  */
-const ID_TIME = `CASE WHEN "objectId" ~ '^[0-9a-z]{9}[0-9a-v]{8}$' THEN timestamptz 'epoch' + interval '1 millisecond' *
+const ID_TIME = `CASE WHEN "objectId" ~ '${RECORD_ID.source}' THEN timestamptz 'epoch' + interval '1 millisecond' *
   (SELECT sum((strpos('0123456789abcdefghijklmnopqrstuvwxyz', substr("objectId", i, 1)) - 1)::numeric * 36::numeric ^ (9 - i)) FROM generate_series(1, 9) AS i) END`;
 
 /**

@@ -11,8 +11,6 @@ import { batchBounds } from './ledger-bounds.ts';
 import { timeWindows } from './ledger-windows.ts';
 import { BATCH_FIRST, BATCH_LAST, countRecords, deleteBatchesOlderThan, ensureLedgerStorage, insertBatch, LEDGER_VIEW } from './ledger-storage.ts';
 
-export const LEDGER_CLASS = LEDGER_VIEW;
-
 const LEDGER_FIELDS = new Map<string, FieldType>([
   ['keyKind', { type: 'String' }],
   ['ip', { type: 'String' }],
@@ -62,7 +60,7 @@ export interface LedgerEntry {
 export async function ensureLedgerClass(driver: Driver, schemas: SchemaStore): Promise<void> {
   await ensureLedgerStorage(driver);
   // The class's fields for queries; its relation is the view ledger-storage.ts keeps.
-  await schemas.ensureFields(LEDGER_CLASS, LEDGER_FIELDS, driver, 'own');
+  await schemas.ensureFields(LEDGER_VIEW, LEDGER_FIELDS, driver, 'own');
 }
 
 /** Who a privileged request acted for, as the ledger writes it. */
@@ -76,9 +74,10 @@ export function onBehalfOf(auth: AuthContext | undefined): string | undefined {
  * The privilege ledger: one record per request made with the master, read-only master or maintenance key,
  * and per `useMasterKey` escalation in cloud code. Records are buffered and appended as one row every
  * 250 ms (or 1,000 records; see ledger-storage.ts), so recording costs the request it describes a record
- * written into a buffer, not a round trip. A failed write is logged and retried (after 5 s, or sooner with the next batch); the buffer
- * is bounded, and what cannot be kept is counted in the log, never silently lost. Clients can neither read
- * nor write it; the master key reads it through `/classes/_PrivilegeLedger` with the usual filters.
+ * written into a buffer, not a round trip. A failed write is logged and retried (after 5 s, or sooner with
+ * the next batch); the buffer is bounded, and what cannot be kept is counted in the log, never silently
+ * lost. Clients can neither read nor write it; the master key reads it through `/classes/_PrivilegeLedger`
+ * with the usual filters.
  */
 export class PrivilegeLedger {
   private buffer = new LedgerBatch();
@@ -150,7 +149,7 @@ const NOTHING: Condition = { type: 'or', conditions: [] };
  */
 export function ledgerPlugin(): ClassPlugin {
   return {
-    className: LEDGER_CLASS,
+    className: LEDGER_VIEW,
     operations: new Set(['find', 'get', 'count']),
     masterOnly: true,
     rowFilter: () => NOTHING,

@@ -34,7 +34,6 @@ export function ident(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-
 /** Aliases for nested sub-queries, so an inner table's column never shadows an outer reference. */
 export class Aliases {
   private next: number;
