@@ -14,7 +14,7 @@
  * request cost in each state: Parsec's process, the local PostgreSQL server's, the whole machine's), then
  * paced at a quarter of the saturated "off" throughput (the latency of a request when the machine has room).
  *
- * The correctness guard, in both runs: the ledger wrote exactly one row per call of its observer, and those
+ * The correctness guard, in both runs: the ledger stored exactly one record per call of its observer, and those
  * calls match the responses finished in "on" intervals (within the requests in flight at the switches). So
  * "on" cannot look cheap by not writing.
  */
@@ -27,7 +27,7 @@ import { progress } from './progress.ts';
 
 export interface SwitchedCheck {
   /**
-   * Calls of the ledger's observer, rows `_PrivilegeLedger` gained, responses finished while the observer
+   * Calls of the ledger's observer, records `_PrivilegeLedger` gained, responses finished while the observer
    * was on (an "on" interval's own, without those finished while its buffer was being written at the switch).
    */
   readonly observed: number;

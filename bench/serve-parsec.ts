@@ -24,7 +24,7 @@
  * - `ledger` switches the privilege ledger off (`{on: false}`: the router dispatches without its observer) or
  *   back on (the observer Parsec installed); `switchedStart`, `ledgerSwitch` and `switchedStop` do the same
  *   under a continuous load, each switch returning the responses finished, the observer's calls and the CPU
- *   time so far (ledger-switch.ts); `ledgerRecords` flushes the ledger's buffer and counts the rows of
+ *   time so far (ledger-switch.ts); `ledgerRecords` flushes the ledger's buffer and counts the records of
  *   `_PrivilegeLedger` in SQL. Together: the ledger's cost and its correctness guard (ledger-check.ts).
  */
 import diagnostics from 'node:diagnostics_channel';
